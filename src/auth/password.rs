@@ -1,0 +1,95 @@
+//! Password hashing with Argon2id (memory-hard), run off the async threads.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// The hasher: Argon2id with 19 MiB and 2 passes (OWASP's first recommended setting).
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("constant Argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password into a PHC string (salt included).
+pub fn hash(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("hashing an in-memory password cannot fail")
+        .to_string()
+}
+
+/// Checks a password against a stored PHC string; a malformed hash never matches.
+pub fn verify(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// [`hash`] on the blocking pool.
+pub async fn hash_async(password: String) -> String {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .expect("the hashing task does not panic")
+}
+
+/// [`verify`] on the blocking pool.
+pub async fn verify_async(password: String, phc: String) -> bool {
+    tokio::task::spawn_blocking(move || verify(&password, &phc))
+        .await
+        .unwrap_or(false)
+}
+
+/// A hash that never verifies, checked against when an account does not exist, so that an
+/// unknown user name takes as long as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash("outbound-dummy-password"));
+    &DUMMY
+}
+
+/// The rules a new password must meet; returns a catalogue key when it does not.
+pub fn check_new_password(new: &str, username: &str, old: &str) -> Result<(), &'static str> {
+    let len = new.chars().count();
+    if len < 8 {
+        return Err("err.password.too_short");
+    }
+    if len > 128 {
+        return Err("err.password.too_long");
+    }
+    if new == username || new == old {
+        return Err("err.password.same_as_old");
+    }
+    let classes = [
+        new.chars().any(|c| c.is_ascii_lowercase()),
+        new.chars().any(|c| c.is_ascii_uppercase()),
+        new.chars().any(|c| c.is_ascii_digit()),
+        new.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|&&c| c).count() < 2 {
+        return Err("err.password.too_simple");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
+        let h = hash("Secret#2026");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("Secret#2026", &h));
+        assert!(!verify("secret#2026", &h));
+        assert!(!verify("Secret#2026", "not a hash"));
+    }
+
+    #[test]
+    fn a_new_password_must_be_long_varied_and_new() {
+        assert_eq!(check_new_password("short1", "2023001", "x"), Err("err.password.too_short"));
+        assert_eq!(check_new_password("abcdefghij", "2023001", "x"), Err("err.password.too_simple"));
+        assert_eq!(check_new_password("20230011A", "20230011A", "x"), Err("err.password.same_as_old"));
+        assert_eq!(check_new_password("Good-pass-1", "2023001", "x"), Ok(()));
+    }
+}

@@ -1,0 +1,355 @@
+//! The one data-access path for SQLite and PostgreSQL.
+//!
+//! Queries are built once with sea-query and run on whichever backend the [`Db`] holds; row
+//! structs derive `sqlx::FromRow` and so decode from both. Reading goes through the pool;
+//! writing goes through a [`Tx`] that, on SQLite, begins `IMMEDIATE` so that concurrent
+//! writers queue on the busy timeout instead of failing with `SQLITE_BUSY`.
+
+pub mod migrate;
+pub mod applications;
+pub mod dicts;
+pub mod users;
+pub mod programs;
+pub mod students;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_query::{
+    DeleteStatement, InsertStatement, PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder,
+    UpdateStatement,
+};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// What can go wrong below the services.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("migration {version} failed: {source}")]
+    Migration {
+        version: i64,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl DbError {
+    /// True when a unique constraint refused the write (a double submit, a taken name …).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Which database engine is behind a [`Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A row type that decodes from both backends (any `#[derive(sqlx::FromRow)]` struct whose
+/// field types exist on both).
+pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
+
+/// A single scalar that decodes from both backends (`i64`, `String`, `bool`, `f64` …).
+pub trait Scalar:
+    for<'r> sqlx::Decode<'r, Sqlite>
+    + sqlx::Type<Sqlite>
+    + for<'r> sqlx::Decode<'r, Postgres>
+    + sqlx::Type<Postgres>
+    + Send
+    + Unpin
+{
+}
+impl<T> Scalar for T where
+    T: for<'r> sqlx::Decode<'r, Sqlite>
+        + sqlx::Type<Sqlite>
+        + for<'r> sqlx::Decode<'r, Postgres>
+        + sqlx::Type<Postgres>
+        + Send
+        + Unpin
+{
+}
+
+/// The connection pool of either backend.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction of either backend; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Connects to `url`: `postgres://…` for PostgreSQL, `sqlite://path` (or a bare path) for
+    /// SQLite, which is created when missing and runs in WAL mode with `synchronous=FULL`.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(|e| DbError::Connect(e.to_string()))?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+                .map_err(|e| DbError::Connect(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .map_err(|e| DbError::Connect(e.to_string()))?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin(&self) -> DbResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Closes every connection (tests and shutdown).
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Runs plain SQL with no parameters (maintenance only: migrations, pragmas).
+    pub async fn execute_raw(&self, sql: &str) -> DbResult<u64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(match self {
+            Db::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
+            Db::Postgres(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
+        })
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> DbResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs plain SQL with no parameters inside the transaction (migrations).
+    pub async fn execute_raw(&mut self, sql: &str) -> DbResult<u64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(match self {
+            Tx::Sqlite(t) => sqlx::raw_sql(sql).execute(&mut **t).await?.rows_affected(),
+            Tx::Postgres(t) => sqlx::raw_sql(sql).execute(&mut **t).await?.rows_affected(),
+        })
+    }
+}
+
+/// A borrowed connection of either backend: the one place that runs a built statement.
+enum Conn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+impl Conn<'_> {
+    async fn all<T: Record, S: SqlxBinder>(self, q: &S) -> DbResult<Vec<T>> {
+        Ok(match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(sql), v)
+                    .fetch_all(c)
+                    .await?
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(sql), v)
+                    .fetch_all(c)
+                    .await?
+            }
+        })
+    }
+
+    async fn optional<T: Record, S: SqlxBinder>(self, q: &S) -> DbResult<Option<T>> {
+        Ok(match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(sql), v)
+                    .fetch_optional(c)
+                    .await?
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(sql), v)
+                    .fetch_optional(c)
+                    .await?
+            }
+        })
+    }
+
+    async fn scalar<T: Scalar, S: SqlxBinder>(self, q: &S) -> DbResult<Option<T>> {
+        Ok(match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_scalar_with::<_, T, _>(sqlx::AssertSqlSafe(sql), v)
+                    .fetch_optional(c)
+                    .await?
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_scalar_with::<_, T, _>(sqlx::AssertSqlSafe(sql), v)
+                    .fetch_optional(c)
+                    .await?
+            }
+        })
+    }
+
+    async fn execute<S: SqlxBinder>(self, q: &S) -> DbResult<u64> {
+        Ok(match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(sqlx::AssertSqlSafe(sql), v)
+                    .execute(c)
+                    .await?
+                    .rows_affected()
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(sqlx::AssertSqlSafe(sql), v)
+                    .execute(c)
+                    .await?
+                    .rows_affected()
+            }
+        })
+    }
+}
+
+/// Reads straight from the pool, outside any transaction.
+impl Db {
+    /// All rows of a select.
+    pub async fn all<T: Record>(&self, q: &SelectStatement) -> DbResult<Vec<T>> {
+        match self {
+            Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).all(q).await,
+            Db::Postgres(p) => Conn::Postgres(&mut *p.acquire().await?).all(q).await,
+        }
+    }
+
+    /// The first row of a select, if any.
+    pub async fn optional<T: Record>(&self, q: &SelectStatement) -> DbResult<Option<T>> {
+        match self {
+            Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).optional(q).await,
+            Db::Postgres(p) => Conn::Postgres(&mut *p.acquire().await?).optional(q).await,
+        }
+    }
+
+    /// One scalar (a count, an id …) from the first row; `None` when there is no row.
+    pub async fn scalar<T: Scalar>(&self, q: &SelectStatement) -> DbResult<Option<T>> {
+        match self {
+            Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).scalar(q).await,
+            Db::Postgres(p) => Conn::Postgres(&mut *p.acquire().await?).scalar(q).await,
+        }
+    }
+
+    /// A `COUNT(*)`-like select as a plain number (0 when there is no row).
+    pub async fn count(&self, q: &SelectStatement) -> DbResult<i64> {
+        Ok(self.scalar::<i64>(q).await?.unwrap_or(0))
+    }
+}
+
+impl Tx {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(&mut **t),
+            Tx::Postgres(t) => Conn::Postgres(&mut **t),
+        }
+    }
+
+    /// All rows of a select, inside the transaction.
+    pub async fn all<T: Record>(&mut self, q: &SelectStatement) -> DbResult<Vec<T>> {
+        self.conn().all(q).await
+    }
+
+    /// The first row of a select, if any, inside the transaction.
+    pub async fn optional<T: Record>(&mut self, q: &SelectStatement) -> DbResult<Option<T>> {
+        self.conn().optional(q).await
+    }
+
+    /// One scalar from the first row, inside the transaction.
+    pub async fn scalar<T: Scalar>(&mut self, q: &SelectStatement) -> DbResult<Option<T>> {
+        self.conn().scalar(q).await
+    }
+
+    /// A `COUNT(*)`-like select as a plain number, inside the transaction.
+    pub async fn count(&mut self, q: &SelectStatement) -> DbResult<i64> {
+        Ok(self.scalar::<i64>(q).await?.unwrap_or(0))
+    }
+
+    /// Runs an insert; returns the number of rows written.
+    pub async fn insert(&mut self, q: &InsertStatement) -> DbResult<u64> {
+        self.conn().execute(q).await
+    }
+
+    /// Runs an update; returns the number of rows it changed (0 = the guard did not match).
+    pub async fn update(&mut self, q: &UpdateStatement) -> DbResult<u64> {
+        self.conn().execute(q).await
+    }
+
+    /// Runs a delete; returns the number of rows removed.
+    pub async fn delete(&mut self, q: &DeleteStatement) -> DbResult<u64> {
+        self.conn().execute(q).await
+    }
+
+    /// Inserts one row and returns its generated `id`.
+    pub async fn insert_id(&mut self, q: &InsertStatement) -> DbResult<i64> {
+        let mut q = q.clone();
+        q.returning_col("id");
+        let id = self.conn().scalar::<i64, _>(&q).await?;
+        id.ok_or(DbError::Sqlx(sqlx::Error::RowNotFound))
+    }
+}

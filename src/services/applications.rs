@@ -1,0 +1,646 @@
+//! The application lifecycle as the student drives it: start after 申报须知, save the steps,
+//! 提交, 撤回修改, 申请删除, 补录分数. Every status change goes through [`transition`]: the
+//! domain decides whether the move is allowed, the row is updated only if its status and
+//! version are still what the person saw, and the history row is written in the same
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use sea_query::{Expr, ExprTrait, Query, UpdateStatement};
+
+use super::audit::{self, Who};
+use super::messages::{Note, Notifier};
+use super::{ServiceError, ServiceResult, programs as program_rules};
+use crate::crypto::DataKey;
+use crate::db::applications::{self as apps, ApplicationRow};
+use crate::db::{Db, Tx, dicts, programs, students};
+use crate::domain::FieldErrors;
+use crate::domain::application::{
+    ApplicationInfoForm, Draft, LanguageScore, LanguageScoreForm, MissingField, parse_application_info,
+};
+use crate::domain::profile::ProfileForm;
+use crate::domain::status::{Action, Actor, Facts, Phase, Status};
+use crate::storage::Storage;
+
+/// The conflict every stale or doubled form gets.
+pub const STALE: &str = "error.409";
+
+/// The facts the state machine needs about one application.
+pub fn facts(app: &ApplicationRow, open_supplements: bool) -> Facts {
+    Facts {
+        reviewer_has_decided: app.stage_decided,
+        is_last_stage: false,
+        has_pending_score: app.has_pending_score,
+        score_backfilled: app.score_backfilled,
+        has_open_supplement_request: open_supplements,
+        stage_phase: app.status().review_phase().unwrap_or(Phase::Application),
+        admitted_second_choice: app.status() == Status::AdmittedSecondChoice,
+    }
+}
+
+/// The first stage of a workflow template's stage list (JSON), for history rows.
+pub fn stage_name(stages_json: &str, index: i64) -> String {
+    serde_json::from_str::<Vec<serde_json::Value>>(stages_json)
+        .ok()
+        .and_then(|stages| stages.get(usize::try_from(index).ok()?).cloned())
+        .and_then(|s| s.get("name_zh").and_then(|n| n.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Records one history row.
+pub async fn history(
+    tx: &mut Tx,
+    app_id: i64,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    stage: &str,
+    who: &Who,
+    opinion: &str,
+) -> ServiceResult<()> {
+    tx.insert(
+        Query::insert()
+            .into_table("application_history")
+            .columns([
+                "application_id",
+                "action",
+                "from_status",
+                "to_status",
+                "stage_name",
+                "actor_id",
+                "actor_name",
+                "opinion",
+                "created_at",
+            ])
+            .values_panic([
+                app_id.into(),
+                action.into(),
+                from.map(|s| s.code()).into(),
+                to.code().into(),
+                stage.into(),
+                who.id.into(),
+                who.name.clone().into(),
+                opinion.into(),
+                Utc::now().into(),
+            ]),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Applies `action` to `app` for `actor` and persists it: a guarded update on the status and
+/// version the person saw (`seen_version`), plus the history row. `extra` adds columns to the
+/// update. Returns the new status.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    tx: &mut Tx,
+    app: &ApplicationRow,
+    seen_version: i64,
+    action: Action,
+    actor: &Actor,
+    facts: &Facts,
+    who: &Who,
+    stage: &str,
+    opinion: &str,
+    extra: impl FnOnce(&mut UpdateStatement),
+) -> ServiceResult<Status> {
+    let from = app.status();
+    let to = from
+        .apply(action, actor, facts)
+        .map_err(|e| ServiceError::Refused(e.code()))?;
+    let mut q = Query::update();
+    q.table("applications")
+        .value("status", to.code())
+        .value("version", Expr::col("version").add(1))
+        .value("updated_at", Utc::now())
+        .and_where(Expr::col("id").eq(app.id))
+        .and_where(Expr::col("version").eq(seen_version))
+        .and_where(Expr::col("status").eq(from.code()));
+    extra(&mut q);
+    if tx.update(&q).await? == 0 {
+        return Err(ServiceError::Conflict(STALE));
+    }
+    history(tx, app.id, action.code(), Some(from), to, stage, who, opinion).await?;
+    Ok(to)
+}
+
+/// Loads the student's own application or answers NotFound.
+async fn own(db: &Db, student_id: i64, app_id: i64) -> ServiceResult<ApplicationRow> {
+    apps::own(db, student_id, app_id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Refuses unless the student may still edit the application (未提交 / 退回修改).
+fn ensure_editable(app: &ApplicationRow) -> ServiceResult<()> {
+    app.status()
+        .apply(Action::Edit, &Actor::student(true), &facts(app, false))
+        .map(|_| ())
+        .map_err(|e| ServiceError::Refused(e.code()))
+}
+
+/// Starts an application after the 申报须知 (or resumes the open draft for that program);
+/// returns its id.
+pub async fn start(db: &Db, who: &Who, student_id: i64, program_id: i64, now: DateTime<Utc>) -> ServiceResult<i64> {
+    let program = programs::visible_by_id(db, program_id).await?.ok_or(ServiceError::NotFound)?;
+    let facts = program_rules::student_facts(db, student_id)
+        .await?
+        .ok_or(ServiceError::Refused("err.apply.no_registry"))?;
+    if let Some(first) = program_rules::apply_blockers(&program, &facts, now).first() {
+        return Err(ServiceError::Refused(first));
+    }
+    if let Some(draft) = apps::draft_for_program(db, student_id, program_id).await? {
+        return Ok(draft.id);
+    }
+    let mut tx = db.begin().await?;
+    let id = tx
+        .insert_id(
+            Query::insert()
+                .into_table("applications")
+                .columns([
+                    "student_id",
+                    "program_id",
+                    "round_year",
+                    "status",
+                    "version",
+                    "commitment_at",
+                    "created_at",
+                    "updated_at",
+                ])
+                .values_panic([
+                    student_id.into(),
+                    program_id.into(),
+                    program.year.into(),
+                    Status::Draft.code().into(),
+                    1i64.into(),
+                    now.into(),
+                    now.into(),
+                    now.into(),
+                ]),
+        )
+        .await?;
+    history(&mut tx, id, "create", None, Status::Draft, "", who, "").await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The 申请信息 step with the passport number opened.
+pub fn info_form(key: &DataKey, app: &ApplicationRow) -> ServiceResult<ApplicationInfoForm> {
+    let mut form = app.info_form();
+    form.passport_no = key.open(&app.passport_no_enc).map_err(|e| ServiceError::Unexpected(e.into()))?;
+    Ok(form)
+}
+
+/// Saves the 申请信息 step: missing values are kept as a draft, wrong ones refused (every
+/// error at once). `seen_version` guards against a stale form. Returns the new version.
+pub async fn save_info(
+    db: &Db,
+    key: &DataKey,
+    student_id: i64,
+    app_id: i64,
+    seen_version: i64,
+    form: ApplicationInfoForm,
+) -> ServiceResult<i64> {
+    let app = own(db, student_id, app_id).await?;
+    ensure_editable(&app)?;
+    let schools: Vec<i64> = programs::partner_schools(db, app.program_id).await?.iter().map(|s| s.id).collect();
+    let sources = dicts::codes(&dicts::items(db, dicts::kind::FUNDING_SOURCE).await?);
+    let parsed = parse_application_info(&form, &schools, &sources)?;
+    // The passport number is personal data: sealed in its own column, never in the JSON.
+    let passport = if parsed.has_passport == Some(false) { String::new() } else { form.passport_no.trim().to_owned() };
+    let mut stored = form;
+    stored.passport_no = String::new();
+    let json = serde_json::to_string(&stored).map_err(|e| ServiceError::Unexpected(e.into()))?;
+    let mut tx = db.begin().await?;
+    let n = tx
+        .update(
+            Query::update()
+                .table("applications")
+                .value("info", json)
+                .value("passport_no_enc", key.seal(&passport))
+                .value("version", Expr::col("version").add(1))
+                .value("updated_at", Utc::now())
+                .and_where(Expr::col("id").eq(app_id))
+                .and_where(Expr::col("student_id").eq(student_id))
+                .and_where(Expr::col("version").eq(seen_version))
+                .and_where(Expr::col("status").is_in([Status::Draft.code(), Status::Returned.code()])),
+        )
+        .await?;
+    if n == 0 {
+        return Err(ServiceError::Conflict(STALE));
+    }
+    tx.commit().await?;
+    Ok(seen_version + 1)
+}
+
+async fn language_lists(db: &Db) -> ServiceResult<(Vec<String>, Vec<String>)> {
+    Ok((
+        dicts::codes(&dicts::items(db, dicts::kind::LANGUAGE).await?),
+        dicts::codes(&dicts::items(db, dicts::kind::EXAM_TYPE).await?),
+    ))
+}
+
+/// Adds a 外语水平 row (language, exam and date required; the score may wait).
+pub async fn add_language(db: &Db, student_id: i64, app_id: i64, form: LanguageScoreForm) -> ServiceResult<i64> {
+    let app = own(db, student_id, app_id).await?;
+    ensure_editable(&app)?;
+    let (languages, exams) = language_lists(db).await?;
+    let row = LanguageScore::parse(&form, &languages, &exams)?;
+    let mut tx = db.begin().await?;
+    let order = apps::languages(db, app_id).await?.len() as i64;
+    let id = tx
+        .insert_id(
+            Query::insert()
+                .into_table("language_scores")
+                .columns(["application_id", "language", "exam_type", "score", "exam_date", "sort_order"])
+                .values_panic([
+                    app_id.into(),
+                    row.language.into(),
+                    row.exam_type.into(),
+                    row.score.unwrap_or_default().into(),
+                    row.exam_date.to_string().into(),
+                    order.into(),
+                ]),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a 外语水平 row of an editable application.
+pub async fn update_language(
+    db: &Db,
+    student_id: i64,
+    app_id: i64,
+    row_id: i64,
+    form: LanguageScoreForm,
+) -> ServiceResult<()> {
+    let app = own(db, student_id, app_id).await?;
+    ensure_editable(&app)?;
+    let (languages, exams) = language_lists(db).await?;
+    let row = LanguageScore::parse(&form, &languages, &exams)?;
+    let mut tx = db.begin().await?;
+    let n = tx
+        .update(
+            Query::update()
+                .table("language_scores")
+                .value("language", row.language)
+                .value("exam_type", row.exam_type)
+                .value("score", row.score.unwrap_or_default())
+                .value("exam_date", row.exam_date.to_string())
+                .and_where(Expr::col("id").eq(row_id))
+                .and_where(Expr::col("application_id").eq(app_id)),
+        )
+        .await?;
+    if n == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a 外语水平 row of an editable application.
+pub async fn delete_language(db: &Db, student_id: i64, app_id: i64, row_id: i64) -> ServiceResult<()> {
+    let app = own(db, student_id, app_id).await?;
+    ensure_editable(&app)?;
+    let mut tx = db.begin().await?;
+    let n = tx
+        .delete(
+            Query::delete()
+                .from_table("language_scores")
+                .and_where(Expr::col("id").eq(row_id))
+                .and_where(Expr::col("application_id").eq(app_id)),
+        )
+        .await?;
+    if n == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Everything the submit check looks at, loaded for one application.
+pub struct Loaded {
+    pub app: ApplicationRow,
+    pub program: programs::ProgramRow,
+    pub profile: ProfileForm,
+    pub info: ApplicationInfoForm,
+    pub languages: Vec<LanguageScoreForm>,
+    pub attachment_counts: Vec<(i64, usize)>,
+    pub required_types: Vec<(i64, String)>,
+    pub schools: Vec<i64>,
+    pub funding_sources: Vec<String>,
+    pub languages_allowed: Vec<String>,
+    pub exam_types_allowed: Vec<String>,
+}
+
+impl Loaded {
+    pub fn draft(&self, today: chrono::NaiveDate) -> Draft<'_> {
+        Draft {
+            profile: &self.profile,
+            info: &self.info,
+            languages: &self.languages,
+            attachments: &self.attachment_counts,
+            required_attachment_types: &self.required_types,
+            allowed_schools: &self.schools,
+            funding_sources: &self.funding_sources,
+            languages_allowed: &self.languages_allowed,
+            exam_types_allowed: &self.exam_types_allowed,
+            today,
+        }
+    }
+}
+
+/// Loads one of the student's applications with everything the submit check needs.
+pub async fn load(db: &Db, key: &DataKey, student_id: i64, app_id: i64) -> ServiceResult<Loaded> {
+    let app = own(db, student_id, app_id).await?;
+    let program = programs::by_id(db, app.program_id).await?.ok_or(ServiceError::NotFound)?;
+    let profile = students::profile_form(db, key, student_id)
+        .await
+        .map_err(ServiceError::Unexpected)?
+        .unwrap_or_default();
+    let info = info_form(key, &app)?;
+    let languages = apps::languages(db, app_id).await?.iter().map(|r| r.form()).collect();
+    let mut attachment_counts: Vec<(i64, usize)> = Vec::new();
+    for a in apps::attachments(db, app_id).await? {
+        if let Some(t) = a.attachment_type_id {
+            match attachment_counts.iter_mut().find(|(id, _)| *id == t) {
+                Some((_, n)) => *n += 1,
+                None => attachment_counts.push((t, 1)),
+            }
+        }
+    }
+    let required_types = programs::attachment_types(db, app.program_id)
+        .await?
+        .into_iter()
+        .filter(|t| t.required)
+        .map(|t| (t.id, t.name_zh))
+        .collect();
+    let schools = programs::partner_schools(db, app.program_id).await?.iter().map(|s| s.id).collect();
+    let funding_sources = dicts::codes(&dicts::items(db, dicts::kind::FUNDING_SOURCE).await?);
+    let (languages_allowed, exam_types_allowed) = language_lists(db).await?;
+    Ok(Loaded {
+        app,
+        program,
+        profile,
+        info,
+        languages,
+        attachment_counts,
+        required_types,
+        schools,
+        funding_sources,
+        languages_allowed,
+        exam_types_allowed,
+    })
+}
+
+/// Why a submit did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Fields to fill or correct first, every one of them.
+    #[error("the application is incomplete")]
+    Incomplete(Vec<MissingField>),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<crate::db::DbError> for SubmitError {
+    fn from(e: crate::db::DbError) -> Self {
+        SubmitError::Service(e.into())
+    }
+}
+
+/// The most active applications a student may hold in one round (program year).
+async fn round_limit(db: &Db, program: &programs::ProgramRow) -> ServiceResult<i64> {
+    if let Some(n) = program.max_per_student.filter(|n| *n > 0) {
+        return Ok(n);
+    }
+    Ok(dicts::setting(db, "max_active_per_round")
+        .await?
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n: &i64| *n > 0)
+        .unwrap_or(1))
+}
+
+/// 提交 (or 重新提交 after 退回修改): checks everything at once, then the registration
+/// window, eligibility and the per-round limit on the server, and moves the application to
+/// 申请中 at the first review stage (or the stage that returned it).
+pub async fn submit(
+    db: &Db,
+    key: &DataKey,
+    who: &Who,
+    student_id: i64,
+    app_id: i64,
+    seen_version: i64,
+    now: DateTime<Utc>,
+) -> Result<Status, SubmitError> {
+    let loaded = load(db, key, student_id, app_id).await?;
+    let app = &loaded.app;
+    if app.version != seen_version {
+        return Err(ServiceError::Conflict(STALE).into());
+    }
+    let action = match app.status() {
+        Status::Draft => Action::Submit,
+        Status::Returned => Action::Resubmit,
+        _ => return Err(ServiceError::Conflict("err.submit.already").into()),
+    };
+    let submission = loaded
+        .draft(crate::web::pages::cn_today())
+        .into_submission()
+        .map_err(SubmitError::Incomplete)?;
+    let registration = loaded.program.registration(now);
+    // A returned application is being corrected, not newly applied for: the window that
+    // mattered was the one of its first submission.
+    if action == Action::Submit {
+        if !registration.accepts_applications() {
+            return Err(ServiceError::Refused("err.apply.closed").into());
+        }
+        let facts = program_rules::student_facts(db, student_id)
+            .await?
+            .ok_or(ServiceError::Refused("err.apply.no_registry"))?;
+        if let Some(first) = program_rules::apply_blockers(&loaded.program, &facts, now).first() {
+            return Err(ServiceError::Refused(first).into());
+        }
+    }
+    let limit = round_limit(db, &loaded.program).await?;
+    let mut snapshot = loaded.profile.clone();
+    // Personal data stays sealed in the profile; the snapshot keeps only what lists show.
+    snapshot.id_number = crate::domain::values::mask_middle(&snapshot.id_number, 3, 4);
+    snapshot.passport_no = String::new();
+    snapshot.health = String::new();
+    let snapshot = serde_json::to_string(&snapshot).map_err(|e| ServiceError::Unexpected(e.into()))?;
+
+    let mut tx = db.begin().await?;
+    // Serialise this student's submits (a row lock on PostgreSQL; SQLite writers queue anyway),
+    // so the per-round count below cannot be raced.
+    tx.update(
+        Query::update()
+            .table("students")
+            .value("version", Expr::col("version").add(1))
+            .and_where(Expr::col("user_id").eq(student_id)),
+    )
+    .await?;
+    if action == Action::Submit && apps::active_submitted_in_round(&mut tx, student_id, app.round_year).await? >= limit {
+        return Err(ServiceError::Refused("err.apply.limit_reached").into());
+    }
+    let (template_id, stages) = match app.workflow_template_id {
+        Some(id) => (Some(id), apps::template(db, id).await?.map(|t| t.stages).unwrap_or_default()),
+        None => match apps::latest_template(&mut tx, &loaded.program.workflow_code).await? {
+            Some(t) => (Some(t.id), t.stages),
+            None => (None, String::new()),
+        },
+    };
+    let stage_index = if action == Action::Resubmit { app.stage_index } else { 0 };
+    let stage = stage_name(&stages, stage_index);
+    let is_late = action == Action::Submit && registration.is_late() || app.is_late;
+    let pending = submission.has_pending_score;
+    let to = transition(
+        &mut tx,
+        app,
+        seen_version,
+        action,
+        &Actor::student(true),
+        &facts(app, false),
+        who,
+        &stage,
+        "",
+        |q| {
+            q.value("submitted_at", now)
+                .value("is_late", is_late)
+                .value("workflow_template_id", template_id)
+                .value("stage_index", stage_index)
+                .value("stage_decided", false)
+                .value("has_pending_score", pending)
+                .value("profile_snapshot", snapshot);
+        },
+    )
+    .await?;
+    Notifier::send(
+        &mut tx,
+        &Note {
+            user_id: student_id,
+            title: format!("报名表已提交：{}", loaded.program.name_zh),
+            body: format!("您的申请已提交，当前环节：{stage}。可在“我的申请”中查看进度。"),
+            link: format!("/applications/{app_id}"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// 撤回修改: back to 填写中 while no reviewer has decided.
+pub async fn withdraw(db: &Db, who: &Who, student_id: i64, app_id: i64, seen_version: i64) -> ServiceResult<()> {
+    let app = own(db, student_id, app_id).await?;
+    let mut tx = db.begin().await?;
+    transition(
+        &mut tx,
+        &app,
+        seen_version,
+        Action::WithdrawForEdit,
+        &Actor::student(true),
+        &facts(&app, false),
+        who,
+        "",
+        "",
+        |q| {
+            // The guard against a decision that lands at the same moment.
+            q.and_where(Expr::col("stage_decided").eq(false));
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// 申请删除: removes a never-submitted draft with its rows and files.
+pub async fn delete_draft(
+    db: &Db,
+    storage: &Storage,
+    who: &Who,
+    student_id: i64,
+    app_id: i64,
+    seen_version: i64,
+) -> ServiceResult<()> {
+    let app = own(db, student_id, app_id).await?;
+    app.status()
+        .apply(Action::Delete, &Actor::student(true), &facts(&app, false))
+        .map_err(|e| ServiceError::Refused(e.code()))?;
+    let files = apps::attachments(db, app_id).await?;
+    let mut tx = db.begin().await?;
+    let n = tx
+        .delete(
+            Query::delete()
+                .from_table("applications")
+                .and_where(Expr::col("id").eq(app_id))
+                .and_where(Expr::col("student_id").eq(student_id))
+                .and_where(Expr::col("version").eq(seen_version))
+                .and_where(Expr::col("status").eq(Status::Draft.code())),
+        )
+        .await?;
+    if n == 0 {
+        return Err(ServiceError::Conflict(STALE));
+    }
+    audit::record(&mut tx, who, "application.delete", &format!("application:{app_id}"), "").await?;
+    tx.commit().await?;
+    for f in files {
+        if let Err(e) = storage.delete(&f.storage_key).await {
+            tracing::warn!(error = %e, "could not remove a deleted draft's file");
+        }
+    }
+    Ok(())
+}
+
+/// 补录分数: fills a score left empty at submission, once; after that it is immutable.
+pub async fn backfill_score(
+    db: &Db,
+    who: &Who,
+    student_id: i64,
+    app_id: i64,
+    row_id: i64,
+    score: &str,
+) -> ServiceResult<()> {
+    let app = own(db, student_id, app_id).await?;
+    let score = score.trim();
+    if score.is_empty() {
+        let mut e = FieldErrors::new();
+        e.add("score", "err.required");
+        return Err(ServiceError::Invalid(e));
+    }
+    if score.chars().count() > 50 {
+        let mut e = FieldErrors::new();
+        e.add("score", "err.too_long");
+        return Err(ServiceError::Invalid(e));
+    }
+    app.status()
+        .apply(Action::BackfillScore, &Actor::student(true), &facts(&app, false))
+        .map_err(|e| ServiceError::Refused(e.code()))?;
+    let mut tx = db.begin().await?;
+    let n = tx
+        .update(
+            Query::update()
+                .table("language_scores")
+                .value("score", score)
+                .value("backfilled_at", Utc::now())
+                .and_where(Expr::col("id").eq(row_id))
+                .and_where(Expr::col("application_id").eq(app_id))
+                .and_where(Expr::col("score").eq("")),
+        )
+        .await?;
+    if n == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    let n = tx
+        .update(
+            Query::update()
+                .table("applications")
+                .value("score_backfilled", true)
+                .value("version", Expr::col("version").add(1))
+                .and_where(Expr::col("id").eq(app_id))
+                .and_where(Expr::col("score_backfilled").eq(false)),
+        )
+        .await?;
+    if n == 0 {
+        return Err(ServiceError::Conflict("err.backfill.done"));
+    }
+    history(&mut tx, app_id, Action::BackfillScore.code(), Some(app.status()), app.status(), "", who, score).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! Attachment files of an application: upload (per the program's configured types, content
+//! checked by magic bytes), delete while editable, 补交材料附件 on a reviewer's request, and
+//! download under the name "姓名+内容".
+//!
+//! A file is written and fsynced before its row commits; if the commit fails the file is
+//! removed again, so a failed upload leaves no orphan.
+
+use chrono::Utc;
+use sea_query::{Expr, ExprTrait, Query};
+
+use super::applications::facts;
+use super::audit::{self, Who};
+use super::{ServiceError, ServiceResult};
+use crate::db::applications::{self as apps, ApplicationRow, AttachmentRow};
+use crate::db::{Db, programs, students};
+use crate::domain::FieldErrors;
+use crate::domain::files::{FileFormat, check_upload, clean_file_name, download_name};
+use crate::domain::status::{Action, Actor};
+use crate::storage::Storage;
+
+/// What an upload is for: a configured attachment type, or a reviewer's request.
+#[derive(Debug, Clone, Copy)]
+pub enum Slot {
+    Type(i64),
+    Supplement(i64),
+}
+
+impl Slot {
+    /// The form field the error is shown beside.
+    pub fn field(self) -> String {
+        match self {
+            Slot::Type(t) => format!("attachment_{t}"),
+            Slot::Supplement(s) => format!("supplement_{s}"),
+        }
+    }
+}
+
+/// Supplementary material may be larger than typical, but never unbounded.
+const SUPPLEMENT_MAX: u64 = 20 * 1024 * 1024;
+
+fn invalid(field: String, code: &'static str) -> ServiceError {
+    let mut e = FieldErrors::new();
+    e.add(field, code);
+    ServiceError::Invalid(e)
+}
+
+/// Stores one uploaded file for the student's own application.
+pub async fn upload(
+    db: &Db,
+    storage: &Storage,
+    who: &Who,
+    student_id: i64,
+    app_id: i64,
+    slot: Slot,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> ServiceResult<AttachmentRow> {
+    let app = apps::own(db, student_id, app_id).await?.ok_or(ServiceError::NotFound)?;
+    let (formats, max_bytes, type_id, supplement_id) = match slot {
+        Slot::Type(type_id) => {
+            app.status()
+                .apply(Action::Edit, &Actor::student(true), &facts(&app, false))
+                .map_err(|e| ServiceError::Refused(e.code()))?;
+            let t = programs::attachment_types(db, app.program_id)
+                .await?
+                .into_iter()
+                .find(|t| t.id == type_id)
+                .ok_or(ServiceError::NotFound)?;
+            (t.formats(), u64::try_from(t.max_bytes).unwrap_or(0), Some(type_id), None)
+        }
+        Slot::Supplement(request_id) => {
+            let open = apps::supplements(db, app_id)
+                .await?
+                .into_iter()
+                .any(|s| s.id == request_id && s.fulfilled_at.is_none());
+            if !open {
+                return Err(ServiceError::NotFound);
+            }
+            app.status()
+                .apply(Action::UploadSupplement, &Actor::student(true), &facts(&app, true))
+                .map_err(|e| ServiceError::Refused(e.code()))?;
+            (FileFormat::ALL.to_vec(), SUPPLEMENT_MAX, None, Some(request_id))
+        }
+    };
+    let format = check_upload(file_name, &bytes, &formats, max_bytes).map_err(|e| invalid(slot.field(), e.code()))?;
+    let original_name = clean_file_name(file_name);
+    let stored = storage.put(bytes).await?;
+    let result = async {
+        let mut tx = db.begin().await?;
+        let now = Utc::now();
+        let id = tx
+            .insert_id(
+                Query::insert()
+                    .into_table("attachments")
+                    .columns([
+                        "application_id",
+                        "attachment_type_id",
+                        "supplement_request_id",
+                        "storage_key",
+                        "original_name",
+                        "format",
+                        "size_bytes",
+                        "sha256",
+                        "uploaded_by",
+                        "created_at",
+                    ])
+                    .values_panic([
+                        app_id.into(),
+                        type_id.into(),
+                        supplement_id.into(),
+                        stored.key.clone().into(),
+                        original_name.clone().into(),
+                        format.ext().into(),
+                        i64::try_from(stored.size).unwrap_or(i64::MAX).into(),
+                        stored.sha256.clone().into(),
+                        student_id.into(),
+                        now.into(),
+                    ]),
+            )
+            .await?;
+        if let Some(request_id) = supplement_id {
+            tx.update(
+                Query::update()
+                    .table("supplement_requests")
+                    .value("fulfilled_at", now)
+                    .and_where(Expr::col("id").eq(request_id))
+                    .and_where(Expr::col("application_id").eq(app_id)),
+            )
+            .await?;
+            super::applications::history(
+                &mut tx,
+                app_id,
+                Action::UploadSupplement.code(),
+                Some(app.status()),
+                app.status(),
+                "",
+                who,
+                &original_name,
+            )
+            .await?;
+        }
+        audit::record(&mut tx, who, "attachment.upload", &format!("application:{app_id}"), &format!("attachment:{id}"))
+            .await?;
+        tx.commit().await?;
+        Ok::<_, ServiceError>(id)
+    }
+    .await;
+    match result {
+        Ok(id) => apps::attachment(db, app_id, id).await?.ok_or(ServiceError::NotFound),
+        Err(e) => {
+            // The row did not commit: the file must not stay behind.
+            if let Err(cleanup) = storage.delete(&stored.key).await {
+                tracing::warn!(error = %cleanup, "could not remove the file of a failed upload");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Removes a file from the student's own application while it is editable.
+pub async fn delete(
+    db: &Db,
+    storage: &Storage,
+    who: &Who,
+    student_id: i64,
+    app_id: i64,
+    attachment_id: i64,
+) -> ServiceResult<()> {
+    let app = apps::own(db, student_id, app_id).await?.ok_or(ServiceError::NotFound)?;
+    let file = apps::attachment(db, app_id, attachment_id).await?.ok_or(ServiceError::NotFound)?;
+    app.status()
+        .apply(Action::Edit, &Actor::student(true), &facts(&app, false))
+        .map_err(|e| ServiceError::Refused(e.code()))?;
+    if file.supplement_request_id.is_some() {
+        return Err(ServiceError::Refused("err.attachment.supplement_kept"));
+    }
+    let mut tx = db.begin().await?;
+    tx.delete(
+        Query::delete()
+            .from_table("attachments")
+            .and_where(Expr::col("id").eq(attachment_id))
+            .and_where(Expr::col("application_id").eq(app_id)),
+    )
+    .await?;
+    audit::record(&mut tx, who, "attachment.delete", &format!("application:{app_id}"), &format!("attachment:{attachment_id}"))
+        .await?;
+    tx.commit().await?;
+    storage.delete(&file.storage_key).await?;
+    Ok(())
+}
+
+/// A file ready to send.
+#[derive(Debug)]
+pub struct Download {
+    pub bytes: Vec<u8>,
+    pub file_name: String,
+    pub format: FileFormat,
+}
+
+/// The bytes and the download name ("姓名+内容", with (2), (3) … for further files of a type).
+pub async fn download(db: &Db, storage: &Storage, app: &ApplicationRow, attachment_id: i64) -> ServiceResult<Download> {
+    let file = apps::attachment(db, app.id, attachment_id).await?.ok_or(ServiceError::NotFound)?;
+    let format = FileFormat::from_ext(&file.format).ok_or(ServiceError::NotFound)?;
+    let student_name = students::registry(db, app.student_id)
+        .await?
+        .map(|r| r.name_zh)
+        .unwrap_or_default();
+    let (type_name, index) = match (file.attachment_type_id, file.supplement_request_id) {
+        (Some(type_id), _) => {
+            let name = programs::attachment_types(db, app.program_id)
+                .await?
+                .into_iter()
+                .find(|t| t.id == type_id)
+                .map(|t| t.name_zh)
+                .unwrap_or_default();
+            let siblings = apps::attachments(db, app.id).await?;
+            let index = siblings
+                .iter()
+                .filter(|a| a.attachment_type_id == Some(type_id))
+                .position(|a| a.id == file.id)
+                .map_or(1, |p| p + 1);
+            (name, index)
+        }
+        (None, Some(request_id)) => (
+            apps::supplements(db, app.id)
+                .await?
+                .into_iter()
+                .find(|s| s.id == request_id)
+                .map(|s| s.name)
+                .unwrap_or_default(),
+            1,
+        ),
+        _ => (String::new(), 1),
+    };
+    let bytes = storage.get(&file.storage_key).await?;
+    Ok(Download { bytes, file_name: download_name(&student_name, &type_name, format.ext(), index), format })
+}

@@ -1,0 +1,259 @@
+//! Extractors: the language, the CSRF token, the signed-in person and the page context that
+//! every page template needs.
+
+use axum::extract::FromRequestParts;
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::csrf::CsrfToken;
+use super::error::AppError;
+use super::layout::{Flash, Layout, UserBadge};
+use super::{AppState, cookies};
+use crate::auth::{Roles, role_key, session};
+use crate::db::users;
+use crate::i18n::Lang;
+
+pub const LANG_COOKIE: &str = "outbound_lang";
+pub const FLASH_COOKIE: &str = "outbound_flash";
+
+/// The signed-in person.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Roles,
+    pub must_change_password: bool,
+    /// Colleges this person reviews for (college reviewers).
+    pub college_ids: Vec<i64>,
+    pub session_token: String,
+}
+
+impl CurrentUser {
+    pub fn badge(&self, unread: i64) -> UserBadge {
+        UserBadge {
+            display_name: self.display_name.clone(),
+            role_key: self.roles.0.first().map(|r| role_key(*r)).unwrap_or("role.student"),
+            unread,
+            is_student: self.roles.is_student(),
+            is_staff: self.roles.is_staff(),
+            must_change_password: self.must_change_password,
+        }
+    }
+}
+
+/// Everything a page needs about the request: language, token, path, flash and the person.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub csrf: String,
+    pub path: String,
+    pub user: Option<CurrentUser>,
+    pub unread: i64,
+    pub flash: Option<Flash>,
+    /// The client wants JSON (API calls).
+    pub wants_json: bool,
+}
+
+impl Ctx {
+    /// The page frame, with a translated title.
+    pub fn layout(&self, nav: &'static str, title_key: &str) -> Layout {
+        self.layout_titled(nav, self.lang.t(title_key).to_owned())
+    }
+
+    pub fn layout_titled(&self, nav: &'static str, title: String) -> Layout {
+        Layout {
+            lang: self.lang,
+            user: self.user.as_ref().map(|u| u.badge(self.unread)),
+            csrf: self.csrf.clone(),
+            path: self.path.clone(),
+            nav,
+            flash: self.flash.clone(),
+            title,
+        }
+    }
+
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        self.lang.t(key)
+    }
+
+    /// The signed-in person, or the sign-in page.
+    pub fn user(&self) -> Result<&CurrentUser, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthenticated)
+    }
+}
+
+fn lang_of(parts: &Parts) -> Lang {
+    cookies::get(&parts.headers, LANG_COOKIE)
+        .and_then(Lang::from_code)
+        .unwrap_or_default()
+}
+
+impl FromRequestParts<AppState> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(lang_of(parts))
+    }
+}
+
+async fn load_user(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = cookies::get(&parts.headers, session::COOKIE) else {
+        return Ok(None);
+    };
+    let Some(user_id) = session::resolve(&state.db, token).await? else {
+        return Ok(None);
+    };
+    let Some(row) = users::by_id(&state.db, user_id).await?.filter(|u| u.active) else {
+        return Ok(None);
+    };
+    let roles = users::roles(&state.db, user_id).await?;
+    let college_ids = if roles.has(crate::auth::Role::CollegeReviewer) {
+        users::reviewer_colleges(&state.db, user_id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(CurrentUser {
+        id: row.id,
+        username: row.username,
+        display_name: row.display_name,
+        roles,
+        must_change_password: row.must_change_password,
+        college_ids,
+        session_token: token.to_owned(),
+    }))
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(ctx) = parts.extensions.get::<Ctx>() {
+            return Ok(ctx.clone());
+        }
+        let user = load_user(parts, state).await?;
+        let unread = match &user {
+            Some(u) => users::unread_count(&state.db, u.id).await?,
+            None => 0,
+        };
+        let flash = cookies::get(&parts.headers, FLASH_COOKIE)
+            .and_then(|v| percent_encoding::percent_decode_str(v).decode_utf8().ok())
+            .and_then(|v| serde_json::from_str::<Flash>(&v).ok());
+        let wants_json = parts.uri.path().starts_with("/api/");
+        let ctx = Ctx {
+            lang: lang_of(parts),
+            csrf: parts
+                .extensions
+                .get::<CsrfToken>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into()),
+            user,
+            unread,
+            flash,
+            wants_json,
+        };
+        parts.extensions.insert(ctx.clone());
+        Ok(ctx)
+    }
+}
+
+/// A signed-in person (any role) who has changed the initial password.
+#[derive(Debug, Clone)]
+pub struct Signed(pub Ctx);
+
+/// What stops a signed-in extractor: sign in first, change the initial password first, or
+/// not allowed here.
+pub enum Gate {
+    Error(AppError),
+    ChangePassword,
+}
+
+impl IntoResponse for Gate {
+    fn into_response(self) -> Response {
+        match self {
+            Gate::Error(e) => e.into_response(),
+            Gate::ChangePassword => Redirect::to("/password").into_response(),
+        }
+    }
+}
+
+impl From<AppError> for Gate {
+    fn from(e: AppError) -> Self {
+        Gate::Error(e)
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Gate;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Gate> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        let user = ctx.user()?;
+        if user.must_change_password {
+            return Err(if parts.method == Method::GET && !ctx.wants_json {
+                Gate::ChangePassword
+            } else {
+                Gate::Error(AppError::Refused("err.password.change_required"))
+            });
+        }
+        Ok(Signed(ctx))
+    }
+}
+
+/// A signed-in student.
+#[derive(Debug, Clone)]
+pub struct StudentCtx(pub Ctx);
+
+impl StudentCtx {
+    pub fn user(&self) -> &CurrentUser {
+        self.0.user.as_ref().expect("checked by the extractor")
+    }
+}
+
+impl FromRequestParts<AppState> for StudentCtx {
+    type Rejection = Gate;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Gate> {
+        let Signed(ctx) = Signed::from_request_parts(parts, state).await?;
+        if !ctx.user()?.roles.is_student() {
+            return Err(Gate::Error(AppError::Forbidden));
+        }
+        Ok(StudentCtx(ctx))
+    }
+}
+
+/// A `Set-Cookie` header value carrying a flash message to the next page.
+pub fn flash_cookie(kind: &str, text: &str) -> axum::http::HeaderValue {
+    let json = serde_json::to_string(&Flash { kind: kind.into(), text: text.into() }).unwrap_or_default();
+    let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC).to_string();
+    cookies::set(FLASH_COOKIE, &encoded, Some(60), false)
+}
+
+/// The client's address for the audit log: the peer address, or the first `X-Forwarded-For`
+/// hop when the peer is a reverse proxy on this machine.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned());
+        let ip = match (peer, forwarded) {
+            (Some(p), Some(f)) if p.is_loopback() => f,
+            (Some(p), _) => p.to_string(),
+            (None, f) => f.unwrap_or_default(),
+        };
+        Ok(ClientIp(ip))
+    }
+}
