@@ -9,7 +9,7 @@
 //! Sensitive profile values are sealed exactly as the profile service seals them.
 
 use anyhow::Context;
-use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, InsertStatement, Query};
 
 use crate::auth::{Role, password, role_code};
@@ -949,6 +949,16 @@ const ALL_LEVELS: &[StudyLevel] = &[
     StudyLevel::Doctoral,
 ];
 
+/// The date in China (UTC+8, no daylight saving) at `t`.
+fn china_date(t: DateTime<Utc>) -> NaiveDate {
+    (t + Duration::hours(8)).date_naive()
+}
+
+/// `hour`:00 China time on `date`.
+fn china_time(date: NaiveDate, hour: u32) -> DateTime<Utc> {
+    date.and_hms_opt(hour, 0, 0).unwrap_or_default().and_utc() - Duration::hours(8)
+}
+
 /// The first `month`/`day` on or after `after`.
 fn next_on(after: NaiveDate, month: u32, day: u32) -> NaiveDate {
     (after.year()..=after.year() + 1)
@@ -1045,9 +1055,11 @@ fn short_program(
 
 /// Every demo program, in publishing order (the catalogue shows the newest first).
 fn programs(now: DateTime<Utc>) -> Vec<ProgramSpec> {
-    let today = now.date_naive();
+    let today = china_date(now);
     let days = Duration::days;
-    let open = (now - days(10), now + days(30));
+    // Registration windows from 08:00 to 17:00 China time, as an office would set them.
+    let window = |from: NaiveDate, to: NaiveDate| (china_time(from, 8), china_time(to, 17));
+    let open = window(today - days(10), today + days(30));
 
     let autumn = next_on(today + days(60), 9, 1);
     let autumn_end = next_on(autumn, 1, 20);
@@ -1057,7 +1069,6 @@ fn programs(now: DateTime<Utc>) -> Vec<ProgramSpec> {
     let winter = next_on(today + days(20), 1, 12);
     let last_year = today.year() - 1;
     let ymd = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(today);
-    let at = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
 
     vec![
         ProgramSpec {
@@ -1174,7 +1185,7 @@ fn programs(now: DateTime<Utc>) -> Vec<ProgramSpec> {
                 "JP",
                 &["winter"],
                 (winter, winter + days(13)),
-                (now - days(60), now - days(20)),
+                window(today - days(60), today - days(20)),
                 vec![("早稻田大学", "Waseda University", "JP", 15)],
                 "16000.00",
                 "项目简介：在早稻田大学学习日语与日本文化课程两周，参访东京的企业与博物馆。
@@ -1189,7 +1200,7 @@ fn programs(now: DateTime<Utc>) -> Vec<ProgramSpec> {
             "credit_exchange",
             &["autumn"],
             (autumn, next_on(autumn, 2, 28)),
-            (now + days(15), now + days(45)),
+            window(today + days(15), today + days(45)),
             vec![("慕尼黑工业大学", "Technical University of Munich", "DE", 2)],
             "项目简介：赴慕尼黑工业大学交换学习一学期，可选修英语或德语授课课程。
 申报时间尚未开始，请关注申报开始时间。
@@ -1204,7 +1215,7 @@ fn programs(now: DateTime<Utc>) -> Vec<ProgramSpec> {
                 "KR",
                 &["summer"],
                 (summer, summer + days(34)),
-                (now - days(40), now - days(2)),
+                window(today - days(40), today - days(2)),
                 vec![("高丽大学", "Korea University", "KR", 12)],
                 "15000.00",
                 "项目简介：在高丽大学国际暑期学校修读英语授课课程（两门，6 学分），体验韩国文化。
@@ -1310,7 +1321,7 @@ fn programs(now: DateTime<Utc>) -> Vec<ProgramSpec> {
                 "semester_exchange",
                 &["autumn"],
                 (ymd(last_year, 9, 1), ymd(last_year + 1, 1, 20)),
-                (at(ymd(last_year, 3, 1)), at(ymd(last_year, 3, 31))),
+                window(ymd(last_year, 3, 1), ymd(last_year, 3, 31)),
                 vec![("多伦多大学", "University of Toronto", "CA", 3)],
                 "上一年度项目，仅供查看和参考；可由国际处复制为本年度项目。".to_owned(),
             )
@@ -1324,7 +1335,7 @@ fn programs(now: DateTime<Utc>) -> Vec<ProgramSpec> {
                 "semester_exchange",
                 &["autumn"],
                 (autumn, autumn_end),
-                (now + days(20), now + days(50)),
+                window(today + days(20), today + days(50)),
                 vec![("隆德大学", "Lund University", "SE", 2)],
                 "草稿：项目信息尚在整理中，发布前学生不可见。".to_owned(),
             )
@@ -1338,13 +1349,11 @@ async fn insert_programs(
     users: &Users,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    // Registration times to the hour, as an office would set them.
-    let now = now.duration_trunc(Duration::hours(1))?;
-    let year = now.year();
+    let year = china_date(now).year();
     let office = users.id("gjc_officer")?;
     let partner = users.id("partner_demo")?;
     let mut seq = [0u32; 2];
-    for spec in programs(now) {
+    for (index, spec) in programs(now).into_iter().enumerate() {
         let program_year = spec.year.unwrap_or(year);
         let n = if program_year == year {
             &mut seq[0]
@@ -1359,9 +1368,12 @@ async fn insert_programs(
             .map(|m| registry.major(m))
             .collect::<anyhow::Result<Vec<i64>>>()?;
         let levels: Vec<&str> = spec.levels.iter().map(|l| l.code()).collect();
-        // Published the day registration opened (never in the future).
-        let published_at = (spec.status != "draft")
-            .then(|| std::cmp::min(spec.registration.0 - Duration::days(1), now));
+        // Published the day before registration opens (never in the future); the first
+        // program of the list is the newest, so it heads the catalogue.
+        let published_at = (spec.status != "draft").then(|| {
+            std::cmp::min(spec.registration.0 - Duration::days(1), now)
+                - Duration::minutes(15 * i64::try_from(index).unwrap_or(0))
+        });
         let program_id = tx
             .insert_id(
                 &row("programs")
@@ -1781,6 +1793,9 @@ mod tests {
         for name in ["t.db", "t.db-wal"] {
             bytes.extend(std::fs::read(dir.join(name)).unwrap_or_default());
         }
+        // A value stored in clear is found, so the search below can fail.
+        let email = b"wangxm@stu.example.edu.cn";
+        assert!(bytes.windows(email.len()).any(|w| w == email));
         for (_, spec) in &specs {
             for secret in [&spec.profile.id_number, &spec.profile.passport_no] {
                 if !secret.is_empty() {
@@ -1861,6 +1876,46 @@ mod tests {
             assert!(p.nationality.is_empty() || countries.contains(&p.nationality));
         }
         t.finish().await;
+    }
+
+    #[test]
+    fn the_demo_programs_cover_every_registration_state_and_kind_of_program() {
+        use crate::domain::application::{Registration, registration};
+        let now = Utc::now();
+        let specs = programs(now);
+        let state = |p: &ProgramSpec| {
+            let (start, end) = p.registration;
+            registration(start, end, p.allows_late, p.status == "published", now)
+        };
+        for wanted in [
+            Registration::Open,
+            Registration::NotYetOpen,
+            Registration::LateOnly,
+            Registration::Closed,
+        ] {
+            assert!(specs.iter().any(|p| state(p) == wanted), "{wanted:?}");
+        }
+        let open = specs
+            .iter()
+            .filter(|p| state(p) == Registration::Open)
+            .count();
+        assert!(open >= 8, "{open} open programs");
+        let has = |f: &dyn Fn(&ProgramSpec) -> bool| specs.iter().any(f);
+        assert!(has(
+            &|p| p.partners.len() >= 2 && p.program_type == "semester_exchange"
+        ));
+        assert!(has(&|p| p.program_type == "dual_degree"));
+        assert!(has(&|p| p.program_type == "internship"));
+        assert!(has(&|p| p.region_kind == "hmt" && p.country == "HK"));
+        assert!(has(&|p| p.region_kind == "hmt" && p.country == "TW"));
+        assert!(has(&|p| p.teaching_mode == "online"));
+        assert!(has(&|p| p.source == "partner" && p.status == "published"));
+        assert!(has(&|p| p.min_gpa == Some(3.5)));
+        assert!(has(
+            &|p| p.levels == [StudyLevel::Master, StudyLevel::Doctoral]
+        ));
+        assert!(has(&|p| p.year.is_some() && p.status == "closed"));
+        assert!(has(&|p| p.status == "draft"));
     }
 
     #[tokio::test]

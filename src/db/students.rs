@@ -6,7 +6,7 @@
 //! nothing else here returns them in clear.
 
 use chrono::{DateTime, Utc};
-use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement};
 
 use super::{Db, DbResult, Tx};
 use crate::crypto::DataKey;
@@ -206,12 +206,16 @@ fn registry_query(user_id: i64) -> SelectStatement {
         .expr_as(Expr::col(("s", "photo_key")), "photo_key")
         .expr_as(Expr::col(("s", "version")), "version")
         .from_as("students", "s")
-        .inner_join(
-            ("colleges", "c"),
+        .join_as(
+            JoinType::InnerJoin,
+            "colleges",
+            "c",
             Expr::col(("c", "id")).equals(("s", "college_id")),
         )
-        .left_join(
-            ("majors", "m"),
+        .join_as(
+            JoinType::LeftJoin,
+            "majors",
+            "m",
             Expr::col(("m", "id")).equals(("s", "major_id")),
         )
         .and_where(Expr::col(("s", "user_id")).eq(user_id))

@@ -106,7 +106,8 @@ async fn notice(State(state): State<AppState>, StudentCtx(ctx): StudentCtx, Path
     }
     let facts = crate::services::programs::student_facts(&state.db, user.id).await?.unwrap_or_default();
     if let Some(reason) = crate::services::programs::apply_blockers(&program, &facts, Utc::now()).first() {
-        return Ok(redirect_flash(&format!("/programs/{id}"), "error", ctx.t(reason)));
+        let text = crate::web::pages::programs::blocker_text(ctx.lang, reason, &program);
+        return Ok(redirect_flash(&format!("/programs/{id}"), "error", &text));
     }
     Ok(notice_page(&state, &ctx, program, None).await)
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -61,13 +61,13 @@ async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
 }
 
 /// The cookies a fresh sign-in sets: the session, and a new CSRF token.
-pub fn session_cookies(state: &AppState, token: &str) -> [(header::HeaderName, axum::http::HeaderValue); 3] {
+pub fn session_cookies(state: &AppState, token: &str) -> AppendHeaders<[(header::HeaderName, axum::http::HeaderValue); 3]> {
     let secure = state.config.secure_cookies;
-    [
+    AppendHeaders([
         (header::SET_COOKIE, cookies::set(session::COOKIE, token, None, secure)),
         (header::SET_COOKIE, cookies::set(csrf::COOKIE, &state.csrf.issue(), None, secure)),
         (header::HeaderName::from_static("x-outbound-csrf-rotated"), axum::http::HeaderValue::from_static("1")),
-    ]
+    ])
 }
 
 async fn login(
@@ -103,11 +103,11 @@ async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> 
         accounts::sign_out(&state.db, &user.session_token).await?;
     }
     Ok((
-        [
+        AppendHeaders([
             (header::SET_COOKIE, cookies::clear(session::COOKIE)),
             (header::SET_COOKIE, cookies::set(csrf::COOKIE, &state.csrf.issue(), None, state.config.secure_cookies)),
             (header::HeaderName::from_static("x-outbound-csrf-rotated"), axum::http::HeaderValue::from_static("1")),
-        ],
+        ]),
         Redirect::to("/login"),
     )
         .into_response())

@@ -842,3 +842,383 @@ async fn delete_record(
     let to = with_next("/profile", q.next(), "#study");
     Ok(redirect_with(&ctx, &to, "success", "profile.study.deleted"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::csrf::CsrfKey;
+    use crate::auth::session;
+    use crate::config::Config;
+    use crate::crypto::DataKey;
+    use crate::db::{Db, migrate};
+    use crate::storage::Storage;
+    use axum::body::Body;
+    use axum::http::Request;
+    use chrono::Utc;
+    use scraper::{Html, Selector};
+    use sea_query::Query;
+    use tower::ServiceExt;
+
+    struct App {
+        state: AppState,
+        dir: std::path::PathBuf,
+    }
+
+    /// A signed-in student: their id and the cookies of their browser.
+    struct Student {
+        id: i64,
+        cookies: String,
+        csrf: String,
+    }
+
+    impl App {
+        async fn new() -> App {
+            let dir = std::env::temp_dir()
+                .join(format!("outbound-profile-page-{}", rand::random::<u64>()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let url = format!("sqlite://{}/t.db", dir.display());
+            let db = Db::connect(&url).await.expect("connect");
+            migrate::run(&db).await.expect("migrate");
+            let storage = Storage::local(dir.join("files")).expect("storage");
+            let config = Config {
+                data_dir: dir.clone(),
+                database_url: url,
+                secure_cookies: false,
+                data_key: None,
+            };
+            let state = AppState::new(db, storage, DataKey::generate(), CsrfKey::random(), config);
+            App { state, dir }
+        }
+
+        async fn student(&self, no: &str) -> Student {
+            let mut tx = self.state.db.begin().await.expect("begin");
+            let college = tx
+                .insert_id(
+                    Query::insert()
+                        .into_table("colleges")
+                        .columns(["code", "name_zh", "name_en"])
+                        .values_panic([
+                            format!("T{no}").into(),
+                            "文学院".into(),
+                            "School of Liberal Arts".into(),
+                        ]),
+                )
+                .await
+                .expect("college");
+            let id = tx
+                .insert_id(
+                    Query::insert()
+                        .into_table("users")
+                        .columns(["username", "display_name", "password_hash", "created_at"])
+                        .values_panic([no.into(), "学生".into(), "x".into(), Utc::now().into()]),
+                )
+                .await
+                .expect("user");
+            tx.insert(
+                Query::insert()
+                    .into_table("user_roles")
+                    .columns(["user_id", "role"])
+                    .values_panic([id.into(), "student".into()]),
+            )
+            .await
+            .expect("role");
+            tx.insert(
+                Query::insert()
+                    .into_table("students")
+                    .columns([
+                        "user_id",
+                        "student_no",
+                        "campus_card_no",
+                        "college_id",
+                        "grade",
+                        "level",
+                        "updated_at",
+                    ])
+                    .values_panic([
+                        id.into(),
+                        no.into(),
+                        "card".into(),
+                        college.into(),
+                        "2022".into(),
+                        "undergraduate".into(),
+                        Utc::now().into(),
+                    ]),
+            )
+            .await
+            .expect("student");
+            tx.commit().await.expect("commit");
+            let token = session::create(&self.state.db, id).await.expect("session");
+            let csrf = self.state.csrf.issue();
+            let cookies = format!(
+                "{}={token}; {}={csrf}",
+                session::COOKIE,
+                crate::auth::csrf::COOKIE
+            );
+            Student { id, cookies, csrf }
+        }
+
+        async fn get(&self, who: &Student, uri: &str) -> Response {
+            let req = Request::get(uri)
+                .header(header::COOKIE, &who.cookies)
+                .body(Body::empty())
+                .expect("request");
+            crate::web::router(self.state.clone())
+                .oneshot(req)
+                .await
+                .expect("response")
+        }
+
+        async fn post_form(&self, who: &Student, uri: &str, body: &str) -> Response {
+            let body = format!("_csrf={}&{body}", enc(&who.csrf));
+            let req = Request::post(uri)
+                .header(header::COOKIE, &who.cookies)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .expect("request");
+            crate::web::router(self.state.clone())
+                .oneshot(req)
+                .await
+                .expect("response")
+        }
+
+        async fn close(self) {
+            self.state.db.close().await;
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    async fn page(response: Response) -> Html {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        Html::parse_document(&String::from_utf8_lossy(&bytes))
+    }
+
+    fn select<'a>(html: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+        html.select(&Selector::parse(css).expect("selector"))
+            .collect()
+    }
+
+    fn location(response: &Response) -> &str {
+        response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn the_profile_page_links_every_missing_required_field_and_shows_the_registry() {
+        let app = App::new().await;
+        let me = app.student("2022100").await;
+
+        let response = app.get(&me, "/profile?missing=1").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = page(response).await;
+
+        let links: Vec<_> = select(&html, "#missing a")
+            .iter()
+            .filter_map(|a| a.value().attr("href"))
+            .map(str::to_owned)
+            .collect();
+        let expected: Vec<_> = ProfileForm::REQUIRED
+            .iter()
+            .map(|f| format!("#f-{f}"))
+            .collect();
+        assert_eq!(links, expected);
+        for name in ProfileForm::REQUIRED {
+            assert_eq!(
+                select(&html, &format!("#f-{name}")).len(),
+                1,
+                "{name} has its input"
+            );
+        }
+        assert!(select(&html, "#missing[role=alert]").len() == 1);
+        let registry: String = select(&html, "#f-student_no")
+            .iter()
+            .flat_map(|e| e.text())
+            .collect();
+        assert_eq!(registry.trim(), "2022100");
+        assert!(select(&html, "input[name=student_no]").is_empty());
+        app.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_wrong_post_is_shown_again_with_the_input_kept_and_each_error_beside_its_field() {
+        let app = App::new().await;
+        let me = app.student("2022101").await;
+
+        let response = app
+            .post_form(
+                &me,
+                "/profile",
+                "name_zh=%E6%9D%8E%E5%9B%9B&mobile=12345&email=me%40qq.com",
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = page(response).await;
+        let value = |css: &str| {
+            select(&html, css)
+                .first()
+                .and_then(|e| e.value().attr("value"))
+                .map(str::to_owned)
+        };
+        assert_eq!(value("#f-name_zh").as_deref(), Some("李四"));
+        assert_eq!(value("#f-mobile").as_deref(), Some("12345"));
+        assert_eq!(select(&html, "#f-mobile-error").len(), 1);
+        assert_eq!(select(&html, "#f-email-error").len(), 1);
+        assert_eq!(select(&html, "#errors li").len(), 2);
+
+        let stored = students::profile_form(&app.state.db, &app.state.key, me.id)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(stored.name_zh, "");
+        app.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_saved_profile_goes_back_to_next_only_once_it_is_complete() {
+        let app = App::new().await;
+        let me = app.student("2022102").await;
+
+        let response = app
+            .post_form(
+                &me,
+                "/profile?next=/applications/new%3Fprogram%3D3",
+                "name_zh=%E6%9D%8E%E5%9B%9B",
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            location(&response),
+            "/profile?missing=1&next=%2Fapplications%2Fnew%3Fprogram%3D3"
+        );
+
+        let body = "name_zh=%E6%9D%8E%E5%9B%9B&pinyin_surname=li&pinyin_given=si&gender=male\
+            &nationality=CN&ethnicity=%E6%B1%89%E6%97%8F&birth_date=2000-01-01&id_type=passport\
+            &id_number=E12345678&political_status=%E5%9B%A2%E5%91%98&marital_status=single\
+            &mobile=13812345678&email=lisi%40example.edu.cn&emergency_name=%E6%9D%8E%E7%88%B6\
+            &emergency_mobile=13912345678&emergency_relation=%E7%88%B6%E5%AD%90";
+        let response = app
+            .post_form(&me, "/profile?next=/applications/new", body)
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/applications/new");
+
+        let response = app
+            .post_form(&me, "/profile?next=//evil.example/", body)
+            .await;
+        assert_eq!(location(&response), "/profile");
+        app.close().await;
+    }
+
+    #[tokio::test]
+    async fn the_photo_is_served_only_to_its_owner_privately_and_without_sniffing() {
+        let app = App::new().await;
+        let me = app.student("2022103").await;
+        let other = app.student("2022104").await;
+        let mut jpeg = vec![
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+        ];
+        jpeg.resize(4096, 0);
+        let who = Who::user(me.id, "2022103");
+        profiles::set_photo(
+            &app.state.db,
+            &app.state.storage,
+            &who,
+            me.id,
+            "me.jpg",
+            jpeg.clone(),
+        )
+        .await
+        .expect("photo");
+
+        let response = app.get(&me, "/profile/photo").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers();
+        assert_eq!(headers[header::CONTENT_TYPE], "image/jpeg");
+        assert_eq!(headers[header::CACHE_CONTROL], "private, no-store");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        assert_eq!(bytes.as_ref(), jpeg.as_slice());
+
+        assert_eq!(
+            app.get(&other, "/profile/photo").await.status(),
+            StatusCode::NOT_FOUND
+        );
+        app.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_pdf_named_jpg_is_refused_beside_the_upload_field() {
+        let app = App::new().await;
+        let me = app.student("2022105").await;
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        pdf.resize(4096, b' ');
+        let boundary = "XyZboundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"me.jpg\"\r\n\
+             Content-Type: image/jpeg\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&pdf);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::post(format!("/profile/photo?_csrf={}", enc(&me.csrf)))
+            .header(header::COOKIE, &me.cookies)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("request");
+        let response = crate::web::router(app.state.clone())
+            .oneshot(req)
+            .await
+            .expect("response");
+
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = page(response).await;
+        assert_eq!(select(&html, "#f-photo-error").len(), 1);
+        assert!(app.state.storage.keys().expect("keys").is_empty());
+        app.close().await;
+    }
+
+    #[tokio::test]
+    async fn another_students_study_record_is_not_found() {
+        let app = App::new().await;
+        let me = app.student("2022106").await;
+        let other = app.student("2022107").await;
+        let form = StudyRecordForm {
+            start: "2016-09-01".into(),
+            end: "2019-07-01".into(),
+            school: "兰大附中".into(),
+            address: String::new(),
+            degree: "高中".into(),
+        };
+        let id = profiles::add_study_record(&app.state.db, &Who::user(me.id, "x"), me.id, form)
+            .await
+            .expect("add");
+
+        assert_eq!(
+            app.get(&me, &format!("/profile/study/{id}")).await.status(),
+            StatusCode::OK
+        );
+        let theirs = app.get(&other, &format!("/profile/study/{id}")).await;
+        assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+        let delete = app
+            .post_form(&other, &format!("/profile/study/{id}/delete"), "")
+            .await;
+        assert_eq!(delete.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.get(&me, "/profile/study/abc").await.status(),
+            StatusCode::NOT_FOUND
+        );
+
+        let html = page(app.get(&me, "/profile").await).await;
+        assert_eq!(select(&html, "#study tbody tr").len(), 1);
+        app.close().await;
+    }
+}

@@ -363,7 +363,14 @@ async fn list(
     let q = ListQuery::parse(raw.as_deref());
     let now = Utc::now();
     let facts = viewer_facts(&state, &ctx).await?;
-    let page = programs::catalogue(&state.db, &q.filter(), now).await?;
+    let mut q = q;
+    let mut page = programs::catalogue(&state.db, &q.filter(), now).await?;
+    // A page past the end (an old link after programs closed) shows the last page instead.
+    let last = (page.total.max(0) as u64).div_ceil(PER_PAGE);
+    if page.rows.is_empty() && last >= 1 && q.page > last {
+        q.page = last;
+        page = programs::catalogue(&state.db, &q.filter(), now).await?;
+    }
     let types = dicts::items(&state.db, kind::PROGRAM_TYPE).await?;
     let countries = dicts::items(&state.db, kind::COUNTRY).await?;
     let years = programs::years(&state.db).await?;
@@ -427,6 +434,8 @@ struct DetailPage {
     items: Vec<Kv>,
     schools: Vec<SchoolView>,
     attachments: Vec<AttachmentView>,
+    /// Some attachment is required (the note under the list explains the *).
+    any_required: bool,
     description: String,
     notice: String,
     is_student: bool,
@@ -638,6 +647,7 @@ async fn detail(
                 quota: s.quota,
             })
             .collect(),
+        any_required: attachment_types.iter().any(|a| a.required),
         attachments: attachment_types
             .iter()
             .map(|a| attachment_view(a, lang))

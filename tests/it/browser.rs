@@ -1,0 +1,750 @@
+//! A person's journey in real headless Chromium: a new student signs in with the initial
+//! password, changes it, completes the profile, applies for the UK semester exchange step by
+//! step (uploading a PDF with a Chinese file name) and submits — on a desktop window and on a
+//! phone-sized one, where no page may scroll sideways.
+//!
+//! The browser tests run on SQLite only (the HTTP suite covers PostgreSQL). They need
+//! `chromium` and `chromedriver` (Debian's `chromium` and `chromium-driver`; `scripts/test`
+//! installs them): outside CI a missing browser skips them loudly, in CI it fails them.
+//! A screenshot of the end of each journey is left in `target/screenshots/` for people to look
+//! at (and one named `…-failure.png` when a journey fails).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use chrono::{Days, Utc};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp, pdf_bytes};
+
+/// The new undergraduate of the demo set: minimal profile, must change the initial password.
+const STUDENT: &str = "2025010109";
+const INITIAL_PASSWORD: &str = "20250109";
+const NEW_PASSWORD: &str = "Newpass#2026";
+/// The open semester exchange with required attachments, picked by its visible name.
+const PROGRAM_SEARCH: &str = "英国";
+const PROGRAM_TEXT: &str = "英国校际学期制交换生项目";
+const FILE_NAME: &str = "张三护照.pdf";
+/// How long any one page may take to show what we wait for.
+const WAIT: Duration = Duration::from_secs(30);
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}-{}", std::process::id(), rand::random::<u32>())
+}
+
+/// The first executable called `name` on PATH.
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// chromedriver and, when found, the Chromium binary to hand it.
+fn tools() -> Option<(PathBuf, Option<PathBuf>)> {
+    let driver = on_path("chromedriver");
+    let chromium = [PathBuf::from("/usr/bin/chromium")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .or_else(|| {
+            ["chromium", "chromium-browser", "google-chrome"]
+                .iter()
+                .find_map(|n| on_path(n))
+        });
+    match (driver, chromium) {
+        (Some(d), Some(c)) => Some((d, Some(c))),
+        (d, c) => {
+            let missing = format!(
+                "{}{}",
+                if d.is_none() { "chromedriver " } else { "" },
+                if c.is_none() { "chromium" } else { "" }
+            );
+            if in_ci() {
+                panic!("the browser tests need {missing} in CI (apt-get install chromium chromium-driver; scripts/test does it)");
+            }
+            eprintln!(
+                "\n!!! SKIPPED a browser test: {missing} not found (run scripts/test, which installs chromium and chromium-driver) !!!\n"
+            );
+            None
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// One plain HTTP/1.1 request to chromedriver without the async client (used when dropping).
+fn raw_request(port: u16, method: &str, path: &str) {
+    if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        if s.write_all(req.as_bytes()).is_ok() {
+            let mut sink = Vec::new();
+            s.read_to_end(&mut sink).ok();
+        }
+    }
+}
+
+/// A chromedriver child process driving one headless Chromium with a fresh profile. Dropping
+/// it (also after a failed assertion) closes the browser and ends chromedriver.
+struct Browser {
+    client: Client,
+    driver: Child,
+    port: u16,
+    session: Option<String>,
+    profile: PathBuf,
+    name: String,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a window of `width`×`height`.
+    /// `None` when the browser is missing outside CI.
+    async fn start(name: &str, width: u32, height: u32) -> Option<Browser> {
+        let (driver_bin, chromium) = tools()?;
+        let port = free_port();
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = std::env::temp_dir().join(unique("outbound-chromium"));
+        std::fs::create_dir_all(&profile).expect("profile dir");
+        let mut guard = Browser::guard(driver, port, profile.clone());
+
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        let mut options = json!({
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={width},{height}"),
+                "--lang=zh-CN",
+            ],
+        });
+        if let Some(bin) = chromium {
+            options["binary"] = json!(bin.display().to_string());
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert("goog:chromeOptions".into(), options);
+        // An unexpected dialog makes the next command fail instead of being dismissed.
+        caps.insert("unhandledPromptBehavior".into(), json!("ignore"));
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session through chromedriver");
+        let session = client.session_id().await.ok().flatten();
+        guard.session = session;
+        let (driver, profile) = guard.disarm();
+        Some(Browser {
+            client,
+            driver,
+            port,
+            session: guard_session(&mut guard),
+            profile,
+            name: name.to_owned(),
+        })
+    }
+
+    /// Kills chromedriver if anything below panics before the session is up.
+    fn guard(driver: Child, port: u16, profile: PathBuf) -> Guard {
+        Guard {
+            driver: Some(driver),
+            port,
+            session: None,
+            profile: Some(profile),
+        }
+    }
+
+    /// Closes the browser and ends chromedriver.
+    async fn quit(mut self) {
+        let client = self.client.clone();
+        if client.close().await.is_ok() {
+            self.session = None;
+        }
+    }
+
+    fn screenshot_path(&self, suffix: &str) -> PathBuf {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        dir.join(format!("{}{suffix}.png", self.name))
+    }
+
+    async fn screenshot(&self, suffix: &str) -> PathBuf {
+        let path = self.screenshot_path(suffix);
+        match self.client.screenshot().await {
+            Ok(png) => {
+                std::fs::write(&path, png).ok();
+            }
+            Err(e) => eprintln!("no screenshot {}: {e}", path.display()),
+        }
+        path
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(id) = self.session.take() {
+            raw_request(self.port, "DELETE", &format!("/session/{id}"));
+        }
+        self.driver.kill().ok();
+        self.driver.wait().ok();
+        std::fs::remove_dir_all(&self.profile).ok();
+    }
+}
+
+/// Owns chromedriver until the session is established.
+struct Guard {
+    driver: Option<Child>,
+    port: u16,
+    session: Option<String>,
+    profile: Option<PathBuf>,
+}
+
+impl Guard {
+    fn disarm(&mut self) -> (Child, PathBuf) {
+        (
+            self.driver.take().expect("driver"),
+            self.profile.take().expect("profile"),
+        )
+    }
+}
+
+fn guard_session(guard: &mut Guard) -> Option<String> {
+    guard.session.take()
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(id) = self.session.take() {
+            raw_request(self.port, "DELETE", &format!("/session/{id}"));
+        }
+        if let Some(mut d) = self.driver.take() {
+            d.kill().ok();
+            d.wait().ok();
+        }
+        if let Some(p) = self.profile.take() {
+            std::fs::remove_dir_all(p).ok();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small steps a person takes
+
+/// Waits for an element matching the CSS selector.
+async fn find(c: &Client, css: &str) -> anyhow::Result<Element> {
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for `{css}` on {}", url_of(c).await))
+}
+
+async fn url_of(c: &Client) -> String {
+    c.current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default()
+}
+
+/// Waits until the address contains `part`; fails early with the page's error summary when
+/// the page shows one instead.
+async fn wait_for_url(c: &Client, part: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let url = url_of(c).await;
+        if url.contains(part) {
+            return Ok(());
+        }
+        if let Ok(summary) = c
+            .find(Locator::Css(".error-summary, .field-error:not(:empty), .alert-error"))
+            .await
+            && let Ok(text) = summary.text().await
+            && !text.trim().is_empty()
+        {
+            bail!("expected to reach `{part}`, but {url} says: {}", text.trim());
+        }
+        if Instant::now() > deadline {
+            bail!("expected to reach `{part}`, still on {url}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the element matching `css` shows `text`.
+async fn wait_for_text(c: &Client, css: &str, text: &str) -> anyhow::Result<Element> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(shown) = el.text().await
+            && shown.contains(text)
+        {
+            return Ok(el);
+        }
+        if Instant::now() > deadline {
+            let shown = match c.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => "(no such element)".into(),
+            };
+            bail!("`{css}` never showed “{text}” on {}: {shown}", url_of(c).await);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Clears a text input and types `value`.
+async fn type_into(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
+    let el = find(c, css).await?;
+    el.clear().await.with_context(|| format!("clearing {css}"))?;
+    el.send_keys(value)
+        .await
+        .with_context(|| format!("typing into {css}"))?;
+    Ok(())
+}
+
+/// Sets a date input: typing into `<input type=date>` depends on the browser's locale, so the
+/// value is set as the date picker would, with the same input and change events.
+async fn set_date(c: &Client, css: &str, ymd: &str) -> anyhow::Result<()> {
+    find(c, css).await?;
+    let done = c
+        .execute(
+            "const el = document.querySelector(arguments[0]);
+             el.value = arguments[1];
+             el.dispatchEvent(new Event('input', { bubbles: true }));
+             el.dispatchEvent(new Event('change', { bubbles: true }));
+             return el.value;",
+            vec![json!(css), json!(ymd)],
+        )
+        .await?;
+    if done != json!(ymd) {
+        bail!("{css} did not take the date {ymd}: {done}");
+    }
+    Ok(())
+}
+
+async fn choose(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
+    find(c, css)
+        .await?
+        .select_by_value(value)
+        .await
+        .with_context(|| format!("choosing {value} in {css}"))
+}
+
+/// Chooses the first real option (after 请选择) of a select.
+async fn choose_first(c: &Client, css: &str) -> anyhow::Result<()> {
+    find(c, css)
+        .await?
+        .select_by_index(1)
+        .await
+        .with_context(|| format!("choosing the first option of {css}"))
+}
+
+async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
+    find(c, css)
+        .await?
+        .click()
+        .await
+        .with_context(|| format!("clicking {css} on {}", url_of(c).await))
+}
+
+/// On a phone the page must not scroll sideways (tables scroll inside their own box).
+async fn assert_fits(c: &Client, width: u32, page: &str) -> anyhow::Result<()> {
+    if width > 500 {
+        return Ok(());
+    }
+    let v = c
+        .execute(
+            "const d = document.documentElement;
+             const wide = Array.from(document.querySelectorAll('body *'))
+               .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                         && !e.closest('.table-wrap, .tabs, .nav-list, .steps'))
+               .slice(0, 5)
+               .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                         + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : ''));
+             return [d.scrollWidth, window.innerWidth, wide];",
+            vec![],
+        )
+        .await?;
+    let scroll = v[0].as_f64().unwrap_or(0.0);
+    let inner = v[1].as_f64().unwrap_or(0.0);
+    if scroll > inner + 1.0 {
+        bail!(
+            "{page} ({}) scrolls sideways at {width}px: scrollWidth {scroll} > innerWidth {inner}; too wide: {}",
+            url_of(c).await,
+            v[2]
+        );
+    }
+    Ok(())
+}
+
+/// A valid 18-digit resident ID number (GB 11643): 6-digit region, birth date, 3-digit
+/// sequence (odd for a man), check character.
+fn resident_id(region: &str, birth_ymd: &str, sequence: &str) -> String {
+    let body = format!("{region}{}{sequence}", birth_ymd.replace('-', ""));
+    assert_eq!(body.len(), 17, "17 digits before the check character");
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(d, w)| d.to_digit(10).expect("digit") * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+#[test]
+fn a_resident_id_number_gets_the_check_character_of_gb_11643() {
+    // The published example of the standard.
+    assert_eq!(resident_id("110102", "1973-12-22", "151"), "11010219731222151X".replace('X', "X"));
+    assert_eq!(resident_id("330106", "2005-03-16", "013"), "330106200503160134");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The journey
+
+struct Journey<'a> {
+    c: &'a Client,
+    base: String,
+    width: u32,
+    pdf: PathBuf,
+}
+
+impl Journey<'_> {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn run(&self) -> anyhow::Result<()> {
+        let c = self.c;
+        let today = Utc::now().date_naive();
+        let day = |n: u64| {
+            today
+                .checked_add_days(Days::new(n))
+                .expect("a date")
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+
+        // 1. Sign in with the initial password: sent to 修改密码 first.
+        c.goto(&self.url("/login")).await?;
+        type_into(c, "#f-username", STUDENT).await?;
+        type_into(c, "#f-password", INITIAL_PASSWORD).await?;
+        click(c, "form.login-card button[type=submit]").await?;
+        wait_for_url(c, "/password").await?;
+        wait_for_text(c, "h1.page-title", "修改密码").await?;
+        assert_fits(c, self.width, "修改密码").await?;
+
+        // 2. Change it.
+        type_into(c, "#f-old_password", INITIAL_PASSWORD).await?;
+        type_into(c, "#f-new_password", NEW_PASSWORD).await?;
+        type_into(c, "#f-confirm_password", NEW_PASSWORD).await?;
+        click(c, "form.login-card button[type=submit]").await?;
+        let deadline = Instant::now() + WAIT;
+        while url_of(c).await.contains("/password") {
+            if let Ok(e) = c.find(Locator::Css(".field-error")).await {
+                bail!("changing the password was refused: {}", e.text().await?);
+            }
+            if Instant::now() > deadline {
+                bail!("still on the password page after saving");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        find(c, "nav.site-nav").await?;
+        assert_fits(c, self.width, "首页").await?;
+
+        // 3. Complete the profile (only 姓名 and 性别 are there).
+        click(c, "nav.site-nav a[href='/profile']").await?;
+        wait_for_url(c, "/profile").await?;
+        find(c, "#missing").await?;
+        assert_fits(c, self.width, "个人资料").await?;
+        let birth = "2006-05-12";
+        let id_number = resident_id("110101", birth, "135");
+        type_into(c, "#f-pinyin_surname", "zhao").await?;
+        type_into(c, "#f-pinyin_given", "yiming").await?;
+        click(c, "input[name=gender][value=male]").await?;
+        choose(c, "#f-nationality", "CN").await?;
+        choose(c, "#f-ethnicity", "01").await?;
+        set_date(c, "#f-birth_date", birth).await?;
+        choose(c, "#f-id_type", "resident_id").await?;
+        type_into(c, "#f-id_number", &id_number).await?;
+        choose(c, "#f-political_status", "cyl_member").await?;
+        choose(c, "#f-marital_status", "single").await?;
+        type_into(c, "#f-mobile", "13912345678").await?;
+        type_into(c, "#f-email", "zhaoyiming@stu.example.edu.cn").await?;
+        type_into(c, "#f-gpa", "3.45").await?;
+        type_into(c, "#f-emergency_name", "赵建国").await?;
+        type_into(c, "#f-emergency_mobile", "13912345679").await?;
+        type_into(c, "#f-emergency_relation", "父亲").await?;
+        click(c, "form.profile-form .form-actions button[type=submit]").await?;
+        let saved = find(c, "main .flash, .error-summary").await?;
+        let class = saved.attr("class").await?.unwrap_or_default();
+        if !class.contains("alert-success") {
+            bail!("saving the profile was refused: {}", saved.text().await?);
+        }
+        if c.find(Locator::Css("#missing")).await.is_ok() {
+            bail!("the profile still misses fields after saving");
+        }
+
+        // 4. 交流项目: find the UK semester exchange and click 报名.
+        click(c, "nav.site-nav a[href='/programs']").await?;
+        wait_for_url(c, "/programs").await?;
+        type_into(c, "#q-keyword", PROGRAM_SEARCH).await?;
+        click(c, "form.filters .filter-actions button[type=submit]").await?;
+        wait_for_url(c, "keyword=").await?;
+        assert_fits(c, self.width, "交流项目").await?;
+        let apply = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&format!(
+                "//table[contains(@class,'programs-table')]//tr[.//a[contains(normalize-space(.),'{PROGRAM_TEXT}')]]//a[contains(@href,'/apply')]"
+            )))
+            .await
+            .context("the UK semester exchange with a 报名 button in the list")?;
+        apply.click().await?;
+
+        // 5. 申报须知: 开始填报 waits two seconds and needs 本人承诺.
+        let start = find(c, "#start-button").await?;
+        let state = c
+            .execute(
+                "const b = document.getElementById('start-button');
+                 return [b.disabled, performance.now()];",
+                vec![],
+            )
+            .await?;
+        if state[1].as_f64().unwrap_or(f64::MAX) < 1500.0 {
+            assert_eq!(state[0], json!(true), "开始填报 is disabled while the notice is read");
+        } else {
+            eprintln!("(the notice page took long to load: the disabled button was not checked)");
+        }
+        assert_fits(c, self.width, "申报须知").await?;
+        click(c, "input[name=promise]").await?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !start.is_enabled().await? {
+            if Instant::now() > deadline {
+                bail!("开始填报 never became clickable");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        start.click().await?;
+
+        // 6. 基本信息: the profile just completed, saved as it is.
+        wait_for_url(c, "/step/basic").await?;
+        let app_url = url_of(c).await;
+        let app_path = app_url
+            .split("/step/")
+            .next()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("no application in {app_url}"))?;
+        assert_fits(c, self.width, "基本信息").await?;
+        click(c, "button[name=action][value=next]").await?;
+
+        // 7. 申请信息.
+        wait_for_url(c, "/step/info").await?;
+        choose_first(c, "#f-choice_1").await?;
+        set_date(c, "#f-exchange_from", &day(120)).await?;
+        set_date(c, "#f-exchange_to", &day(240)).await?;
+        type_into(c, "#f-exchange_duration", "一学期").await?;
+        set_date(c, "#f-depart_date", &day(115)).await?;
+        set_date(c, "#f-return_date", &day(245)).await?;
+        type_into(c, "#f-gpa", "3.45").await?;
+        type_into(c, "#f-weighted_avg", "86.5").await?;
+        click(c, "input[name=one_china_issue][value=no]").await?;
+        click(c, "input[name=has_passport][value=no]").await?;
+        type_into(c, "#f-emergency_relation", "父亲").await?;
+        type_into(c, "#f-emergency_name", "赵建国").await?;
+        type_into(c, "#f-emergency_phone", "13912345679").await?;
+        for item in [
+            "round_trip",
+            "accommodation",
+            "meals",
+            "intercity",
+            "registration",
+            "tuition",
+        ] {
+            choose_first(c, &format!("#f-funding_{item}")).await?;
+        }
+        assert_fits(c, self.width, "申请信息").await?;
+        click(c, "button[name=action][value=next]").await?;
+
+        // 8. 外语水平: add one row, then go on.
+        wait_for_url(c, "/step/languages").await?;
+        choose_first(c, "#f-language").await?;
+        choose_first(c, "#f-exam_type").await?;
+        type_into(c, "#f-score", "6.5").await?;
+        set_date(c, "#f-exam_date", &{
+            let d = today.checked_sub_days(Days::new(60)).expect("a date");
+            d.format("%Y-%m-%d").to_string()
+        })
+        .await?;
+        click(c, "button[name=action][value=save]").await?;
+        wait_for_text(c, "#language-rows table tbody", "6.5").await?;
+        assert_fits(c, self.width, "外语水平").await?;
+        click(c, "button[name=action][value=next]").await?;
+
+        // 9. 附件信息: a PDF for every required type.
+        wait_for_url(c, "/step/attachments").await?;
+        find(c, ".attachment-type").await?;
+        let mut required = Vec::new();
+        for block in c
+            .find_all(Locator::XPath(
+                "//div[contains(@class,'attachment-type')][.//h3//span[contains(@class,'req')]]",
+            ))
+            .await?
+        {
+            let id = block.attr("id").await?.unwrap_or_default();
+            required.push(id.trim_start_matches("type-").to_owned());
+        }
+        if required.is_empty() {
+            bail!("the UK semester exchange should ask for required attachments");
+        }
+        let pdf = self.pdf.display().to_string();
+        for id in &required {
+            find(c, &format!("#file-{id}")).await?.send_keys(&pdf).await?;
+            click(
+                c,
+                &format!("#type-{id} form[data-upload] button[type=submit]"),
+            )
+            .await?;
+            wait_for_text(c, &format!("#type-{id} .file-name"), FILE_NAME).await?;
+            let shown = find(c, &format!("#type-{id} .file-name")).await?.text().await?;
+            assert_eq!(shown.trim(), FILE_NAME, "the file keeps its Chinese name");
+        }
+        assert_fits(c, self.width, "附件信息").await?;
+        click(c, ".form-actions a.btn-primary").await?;
+
+        // 10. 提交: nothing missing; confirm the dialog.
+        wait_for_url(c, "/submit").await?;
+        if let Ok(problems) = c.find(Locator::Css("#problems")).await {
+            bail!("the submit page lists problems: {}", problems.text().await?);
+        }
+        assert_fits(c, self.width, "提交").await?;
+        click(c, "#submit-button").await?;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match c.get_alert_text().await {
+                Ok(_) => break,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => bail!("no confirm dialog after 提交: {e}"),
+            }
+        }
+        c.accept_alert().await?;
+
+        // 11. The application: 申请中, and the submit step in its history.
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let url = url_of(c).await;
+            if url.contains(&app_path) && !url.contains("/submit") {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("after 提交 still on {url}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        wait_for_text(c, ".page-head .badge", "申请中").await?;
+        wait_for_text(c, ".timeline", "提交").await?;
+        assert_fits(c, self.width, "申请查看 · 进度").await?;
+        click(c, "nav.tabs a[href$='tab=history']").await?;
+        wait_for_url(c, "tab=history").await?;
+        let history = wait_for_text(c, "#history tbody", "提交").await?;
+        assert!(history.text().await?.contains("申请中"));
+        assert_fits(c, self.width, "申请查看 · 历史记录").await?;
+        Ok(())
+    }
+}
+
+/// Runs the whole journey in a window of `width`×`height`; leaves a screenshot.
+async fn journey(name: &str, width: u32, height: u32) {
+    let Some(app) = TestApp::with_demo(Backend::Sqlite).await else {
+        return;
+    };
+    let Some(browser) = Browser::start(name, width, height).await else {
+        app.finish().await;
+        return;
+    };
+    let addr = app.serve().await;
+    let dir = app.dir.join("upload");
+    std::fs::create_dir_all(&dir).expect("upload dir");
+    let pdf = dir.join(FILE_NAME);
+    std::fs::write(&pdf, pdf_bytes()).expect("the PDF to upload");
+
+    let outcome = Journey {
+        c: &browser.client,
+        base: format!("http://{addr}"),
+        width,
+        pdf,
+    }
+    .run()
+    .await;
+    match outcome {
+        Ok(()) => {
+            let shot = browser.screenshot("").await;
+            eprintln!("screenshot: {}", shot.display());
+            browser.quit().await;
+            app.finish().await;
+        }
+        Err(e) => {
+            let shot = browser.screenshot("-failure").await;
+            let page: Value = browser
+                .client
+                .execute("return document.body ? document.body.innerText : ''", vec![])
+                .await
+                .unwrap_or_default();
+            let text: String = page.as_str().unwrap_or_default().chars().take(3000).collect();
+            browser.quit().await;
+            app.finish().await;
+            panic!(
+                "the journey at {width}x{height} failed: {e:#}\nscreenshot: {}\npage text:\n{text}",
+                shot.display()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_student_changes_the_password_completes_the_profile_and_submits_an_application_on_a_desktop()
+ {
+    journey("journey-1280x900", 1280, 900).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_student_completes_the_same_journey_on_a_phone_without_sideways_scrolling() {
+    journey("journey-375x812", 375, 812).await;
+}

@@ -1,0 +1,6 @@
+//! The integration suite: service, HTTP and browser tests against the real application on real
+//! databases. Every database test runs twice, on SQLite and on PostgreSQL (see `support`).
+
+mod support;
+
+mod http;
