@@ -38,7 +38,8 @@ pub enum Outcome {
 }
 
 /// Loads the demo set into an empty database (settings key `demo_loaded` marks it; a database
-/// with any user and no marker → Refused).
+/// with any user and no marker → Refused). `storage` is not written today: the demo students
+/// have no 证件照 and there are no applications with attachments yet.
 pub async fn load(db: &Db, key: &DataKey, _storage: &Storage) -> anyhow::Result<Outcome> {
     // Cheap answers first, so a restart does not hash a single password.
     if let Some(outcome) = refusal(db).await? {
@@ -370,12 +371,9 @@ fn complete_profile(
     emergency: (&str, &str, &str),
 ) -> ProfileForm {
     // The birth date is the one written in the ID number, as the profile form requires.
-    let birth_date = format!(
-        "{}-{}-{}",
-        &id_number[6..10],
-        &id_number[10..12],
-        &id_number[12..14]
-    );
+    let birth_date = IdCardNumber::parse(id_number)
+        .map(|n| n.birth_date().format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
     ProfileForm {
         name_zh: name_zh.into(),
         pinyin_surname: pinyin.0.into(),
@@ -1350,6 +1348,7 @@ async fn insert_programs(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let year = china_date(now).year();
+    let yesterday = china_time(china_date(now) - Duration::days(1), 8);
     let office = users.id("gjc_officer")?;
     let partner = users.id("partner_demo")?;
     let mut seq = [0u32; 2];
@@ -1368,10 +1367,10 @@ async fn insert_programs(
             .map(|m| registry.major(m))
             .collect::<anyhow::Result<Vec<i64>>>()?;
         let levels: Vec<&str> = spec.levels.iter().map(|l| l.code()).collect();
-        // Published the day before registration opens (never in the future); the first
-        // program of the list is the newest, so it heads the catalogue.
+        // Published the day before registration opens, or yesterday for a program that opens
+        // later; the first program of the list is the newest, so it heads the catalogue.
         let published_at = (spec.status != "draft").then(|| {
-            std::cmp::min(spec.registration.0 - Duration::days(1), now)
+            std::cmp::min(spec.registration.0 - Duration::days(1), yesterday)
                 - Duration::minutes(15 * i64::try_from(index).unwrap_or(0))
         });
         let program_id = tx

@@ -101,14 +101,30 @@ fn raw_request(port: u16, method: &str, path: &str) {
     }
 }
 
-/// A chromedriver child process driving one headless Chromium with a fresh profile. Dropping
-/// it (also after a failed assertion) closes the browser and ends chromedriver.
-struct Browser {
-    client: Client,
-    driver: Child,
+/// The chromedriver child process, its port, its browser session and the browser's profile
+/// folder. Dropping it (also after a failed assertion) closes the browser and ends chromedriver.
+struct Driver {
+    child: Child,
     port: u16,
     session: Option<String>,
     profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(id) = self.session.take() {
+            raw_request(self.port, "DELETE", &format!("/session/{id}"));
+        }
+        self.child.kill().ok();
+        self.child.wait().ok();
+        std::fs::remove_dir_all(&self.profile).ok();
+    }
+}
+
+/// One headless Chromium with a fresh profile, driven through its own chromedriver.
+struct Browser {
+    client: Client,
+    driver: Driver,
     name: String,
 }
 
@@ -118,7 +134,7 @@ impl Browser {
     async fn start(name: &str, width: u32, height: u32) -> Option<Browser> {
         let (driver_bin, chromium) = tools()?;
         let port = free_port();
-        let driver = Command::new(&driver_bin)
+        let child = Command::new(&driver_bin)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -127,7 +143,12 @@ impl Browser {
             .expect("chromedriver starts");
         let profile = std::env::temp_dir().join(unique("outbound-chromium"));
         std::fs::create_dir_all(&profile).expect("profile dir");
-        let mut guard = Browser::guard(driver, port, profile.clone());
+        let mut driver = Driver {
+            child,
+            port,
+            session: None,
+            profile,
+        };
 
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -149,7 +170,7 @@ impl Browser {
                 "--disable-component-update",
                 "--disable-sync",
                 "--disable-dev-shm-usage",
-                format!("--user-data-dir={}", profile.display()),
+                format!("--user-data-dir={}", driver.profile.display()),
                 format!("--window-size={width},{height}"),
                 "--lang=zh-CN",
             ],
@@ -167,45 +188,25 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session through chromedriver");
-        let session = client.session_id().await.ok().flatten();
-        guard.session = session;
-        let (driver, profile) = guard.disarm();
+        driver.session = client.session_id().await.ok().flatten();
         Some(Browser {
             client,
             driver,
-            port,
-            session: guard_session(&mut guard),
-            profile,
             name: name.to_owned(),
         })
     }
 
-    /// Kills chromedriver if anything below panics before the session is up.
-    fn guard(driver: Child, port: u16, profile: PathBuf) -> Guard {
-        Guard {
-            driver: Some(driver),
-            port,
-            session: None,
-            profile: Some(profile),
-        }
-    }
-
-    /// Closes the browser and ends chromedriver.
+    /// Closes the browser; dropping then ends chromedriver.
     async fn quit(mut self) {
-        let client = self.client.clone();
-        if client.close().await.is_ok() {
-            self.session = None;
+        if self.client.clone().close().await.is_ok() {
+            self.driver.session = None;
         }
-    }
-
-    fn screenshot_path(&self, suffix: &str) -> PathBuf {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        std::fs::create_dir_all(&dir).expect("screenshot folder");
-        dir.join(format!("{}{suffix}.png", self.name))
     }
 
     async fn screenshot(&self, suffix: &str) -> PathBuf {
-        let path = self.screenshot_path(suffix);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        let path = dir.join(format!("{}{suffix}.png", self.name));
         match self.client.screenshot().await {
             Ok(png) => {
                 std::fs::write(&path, png).ok();
@@ -216,63 +217,15 @@ impl Browser {
     }
 }
 
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if let Some(id) = self.session.take() {
-            raw_request(self.port, "DELETE", &format!("/session/{id}"));
-        }
-        self.driver.kill().ok();
-        self.driver.wait().ok();
-        std::fs::remove_dir_all(&self.profile).ok();
-    }
-}
-
-/// Owns chromedriver until the session is established.
-struct Guard {
-    driver: Option<Child>,
-    port: u16,
-    session: Option<String>,
-    profile: Option<PathBuf>,
-}
-
-impl Guard {
-    fn disarm(&mut self) -> (Child, PathBuf) {
-        (
-            self.driver.take().expect("driver"),
-            self.profile.take().expect("profile"),
-        )
-    }
-}
-
-fn guard_session(guard: &mut Guard) -> Option<String> {
-    guard.session.take()
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(id) = self.session.take() {
-            raw_request(self.port, "DELETE", &format!("/session/{id}"));
-        }
-        if let Some(mut d) = self.driver.take() {
-            d.kill().ok();
-            d.wait().ok();
-        }
-        if let Some(p) = self.profile.take() {
-            std::fs::remove_dir_all(p).ok();
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Small steps a person takes
 
 /// Waits for an element matching the CSS selector.
 async fn find(c: &Client, css: &str) -> anyhow::Result<Element> {
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("waiting for `{css}` on {}", url_of(c).await))
+    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+        Ok(el) => Ok(el),
+        Err(e) => Err(anyhow!(e).context(format!("waiting for `{css}` on {}", url_of(c).await))),
+    }
 }
 
 async fn url_of(c: &Client) -> String {
@@ -375,11 +328,11 @@ async fn choose_first(c: &Client, css: &str) -> anyhow::Result<()> {
 }
 
 async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
-    find(c, css)
-        .await?
-        .click()
-        .await
-        .with_context(|| format!("clicking {css} on {}", url_of(c).await))
+    let el = find(c, css).await?;
+    match el.click().await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(anyhow!(e).context(format!("clicking {css} on {}", url_of(c).await))),
+    }
 }
 
 /// On a phone the page must not scroll sideways (tables scroll inside their own box).
@@ -429,9 +382,9 @@ fn resident_id(region: &str, birth_ymd: &str, sequence: &str) -> String {
 
 #[test]
 fn a_resident_id_number_gets_the_check_character_of_gb_11643() {
-    // The published example of the standard.
-    assert_eq!(resident_id("110102", "1973-12-22", "151"), "11010219731222151X".replace('X', "X"));
+    // Numbers the profile form accepts (from the demo data set).
     assert_eq!(resident_id("330106", "2005-03-16", "013"), "330106200503160134");
+    assert_eq!(resident_id("320102", "2001-11-08", "024"), "320102200111080242");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,6 +437,11 @@ impl Journey<'_> {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // The new session stays signed in, back on the home page.
+        if url_of(c).await.contains("/login") {
+            bail!("changing the password signed the student out (the new session cookie was lost)");
+        }
+        wait_for_text(c, "main .flash", "密码已修改").await?;
         find(c, "nav.site-nav").await?;
         assert_fits(c, self.width, "首页").await?;
 

@@ -166,7 +166,8 @@ both!(submitting_an_incomplete_application_lists_every_missing_field_with_a_link
     assert_eq!(check.status, StatusCode::UNPROCESSABLE_ENTITY);
     let links = check.select("#problems li");
     assert!(links.len() >= 10, "{links:?}");
-    let r = c.post(&format!("/applications/{id}/submit"), &[("version", &version_of(&check))]).await;
+    let info = c.get(&format!("/applications/{id}/step/info")).await;
+    let r = c.post(&format!("/applications/{id}/submit"), &[("version", &version_of(&info))]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let hrefs: Vec<String> = {
         let sel = scraper::Selector::parse("#problems a").unwrap();
@@ -343,10 +344,16 @@ both!(twenty_concurrent_submits_of_one_students_drafts_leave_exactly_one_submitt
         tx.commit().await.unwrap();
         ids.push(new_id);
     }
+    let version: i64 = db
+        .scalar(&Query::select().column("version").from("applications").and_where(Expr::col("id").eq(first)).to_owned())
+        .await
+        .unwrap()
+        .unwrap();
     let mut tasks = Vec::new();
     for id in ids {
+        let version = version.to_string();
         let mut c = c.clone();
-        tasks.push(tokio::spawn(async move { c.post(&format!("/applications/{id}/submit"), &[("version", "4")]).await.status }));
+        tasks.push(tokio::spawn(async move { c.post(&format!("/applications/{id}/submit"), &[("version", &version)]).await.status }));
     }
     let mut statuses = Vec::new();
     for t in tasks {

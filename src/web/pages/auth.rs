@@ -155,12 +155,13 @@ async fn change_password(
     match accounts::change_password(&state.db, user.id, &form.old_password, &form.new_password, &form.confirm_password)
         .await
     {
-        Ok(token) => Ok((
-            session_cookies(&state, &token),
-            [(header::SET_COOKIE, flash_cookie("success", ctx.t("auth.password_changed")))],
-            Redirect::to("/"),
-        )
-            .into_response()),
+        Ok(token) => {
+            let mut response = (session_cookies(&state, &token), Redirect::to("/")).into_response();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, flash_cookie("success", ctx.t("auth.password_changed")));
+            Ok(response)
+        }
         Err(ServiceError::Invalid(errors)) => {
             Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, password_page_with(&ctx, &errors)))
         }
