@@ -65,8 +65,11 @@ impl Config {
         Config {
             data_dir: args.data_dir.clone(),
             database_url,
-            secure_cookies: std::env::var("OUTBOUND_SECURE_COOKIES").is_ok_and(|v| v == "1" || v == "true"),
-            data_key: std::env::var("OUTBOUND_DATA_KEY").ok().filter(|k| !k.trim().is_empty()),
+            secure_cookies: std::env::var("OUTBOUND_SECURE_COOKIES")
+                .is_ok_and(|v| v == "1" || v == "true"),
+            data_key: std::env::var("OUTBOUND_DATA_KEY")
+                .ok()
+                .filter(|k| !k.trim().is_empty()),
         }
     }
 

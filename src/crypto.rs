@@ -51,7 +51,8 @@ impl DataKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> DataKey {
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes));
         // A separate key for the keyed hash, derived so the two uses never share a key.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(bytes).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(bytes).expect("HMAC takes any key length");
         mac.update(b"outbound lookup hash v1");
         let hash_key: [u8; 32] = mac.finalize().into_bytes().into();
         DataKey { cipher, hash_key }
@@ -74,7 +75,10 @@ impl DataKey {
     /// Loads `dir/data.key`, creating it (mode 0600) with a random key on first start.
     pub fn load_or_create(dir: &Path) -> Result<DataKey, CryptoError> {
         let path = dir.join("data.key");
-        let io_err = |source| CryptoError::KeyFile { path: path.display().to_string(), source };
+        let io_err = |source| CryptoError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        };
         match std::fs::read_to_string(&path) {
             Ok(text) => DataKey::from_base64(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -85,7 +89,8 @@ impl DataKey {
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
                 let mut file = options.open(&path).map_err(io_err)?;
-                file.write_all(B64.encode(bytes).as_bytes()).map_err(io_err)?;
+                file.write_all(B64.encode(bytes).as_bytes())
+                    .map_err(io_err)?;
                 file.sync_all().map_err(io_err)?;
                 Ok(DataKey::from_bytes(&bytes))
             }
@@ -131,7 +136,8 @@ impl DataKey {
         if value.is_empty() {
             return String::new();
         }
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hash_key).expect("any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.hash_key).expect("any key length");
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }

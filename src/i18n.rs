@@ -10,12 +10,18 @@ use std::sync::LazyLock;
 
 /// The catalogue files, compiled in.
 const SOURCES: &[(&str, &str)] = &[
-    ("src/domain/messages.tsv", include_str!("domain/messages.tsv")),
+    (
+        "src/domain/messages.tsv",
+        include_str!("domain/messages.tsv"),
+    ),
     ("i18n/common.tsv", include_str!("../i18n/common.tsv")),
     ("i18n/auth.tsv", include_str!("../i18n/auth.tsv")),
     ("i18n/profile.tsv", include_str!("../i18n/profile.tsv")),
     ("i18n/programs.tsv", include_str!("../i18n/programs.tsv")),
-    ("i18n/applications.tsv", include_str!("../i18n/applications.tsv")),
+    (
+        "i18n/applications.tsv",
+        include_str!("../i18n/applications.tsv"),
+    ),
     ("i18n/staff.tsv", include_str!("../i18n/staff.tsv")),
 ];
 
@@ -134,15 +140,23 @@ mod tests {
     fn every_key_a_template_or_source_file_asks_for_exists() {
         let mut missing = Vec::new();
         for dir in ["templates", "src"] {
-            visit(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).as_path(), &mut |path, text| {
-                for key in keys_used(text) {
-                    if !has_key(&key) {
-                        missing.push(format!("{}: {key}", path.display()));
+            visit(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(dir)
+                    .as_path(),
+                &mut |path, text| {
+                    for key in keys_used(text) {
+                        if !has_key(&key) {
+                            missing.push(format!("{}: {key}", path.display()));
+                        }
                     }
-                }
-            });
+                },
+            );
         }
-        assert!(missing.is_empty(), "keys missing from the catalogue: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from the catalogue: {missing:#?}"
+        );
     }
 
     /// Keys written as `.t("key")` or `.tf("key"` in source and templates.
@@ -164,12 +178,16 @@ mod tests {
     }
 
     fn visit(dir: &std::path::Path, f: &mut dyn FnMut(&std::path::Path, &str)) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 visit(&path, f);
-            } else if path.extension().is_some_and(|e| e == "rs" || e == "html") && !path.ends_with("src/i18n.rs") {
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "html")
+                && !path.ends_with("src/i18n.rs")
+            {
                 if let Ok(text) = std::fs::read_to_string(&path) {
                     f(&path, &text);
                 }

@@ -17,7 +17,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => outbound::web::server::serve(args).await,
-        Command::Migrate(args) => outbound::web::server::migrate_only(&Config::from_storage(&args)).await,
+        Command::Migrate(args) => {
+            outbound::web::server::migrate_only(&Config::from_storage(&args)).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -79,7 +79,9 @@ impl Storage {
             file.sync_all().map_err(io(&tmp))?;
             drop(file);
             std::fs::rename(&tmp, &path).map_err(io(&path))?;
-            std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))?;
+            std::fs::File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io(&dir))?;
             Ok(StoredFile {
                 key,
                 size: bytes.len() as u64,
@@ -100,7 +102,10 @@ impl Storage {
         match tokio::fs::read(&path).await {
             Ok(bytes) => Ok(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::NotFound),
-            Err(source) => Err(StorageError::Io { path: path.display().to_string(), source }),
+            Err(source) => Err(StorageError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 
@@ -111,7 +116,10 @@ impl Storage {
         match tokio::fs::remove_file(&path).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(StorageError::Io { path: path.display().to_string(), source }),
+            Err(source) => Err(StorageError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 
@@ -119,7 +127,10 @@ impl Storage {
     pub fn keys(&self) -> Result<Vec<String>, StorageError> {
         let Storage::Local { root } = self;
         let mut keys = Vec::new();
-        let io = |source| StorageError::Io { path: root.display().to_string(), source };
+        let io = |source| StorageError::Io {
+            path: root.display().to_string(),
+            source,
+        };
         for shard in std::fs::read_dir(root).map_err(io)? {
             let shard = shard.map_err(io)?;
             if shard.file_name() == "tmp" || !shard.path().is_dir() {
@@ -137,7 +148,10 @@ impl Storage {
     pub fn clean_temporaries(&self) -> Result<usize, StorageError> {
         let Storage::Local { root } = self;
         let tmp = root.join("tmp");
-        let io = |source| StorageError::Io { path: tmp.display().to_string(), source };
+        let io = |source| StorageError::Io {
+            path: tmp.display().to_string(),
+            source,
+        };
         let mut removed = 0;
         for entry in std::fs::read_dir(&tmp).map_err(io)? {
             std::fs::remove_file(entry.map_err(io)?.path()).map_err(io)?;
@@ -160,10 +174,16 @@ mod tests {
         let root = temp_root();
         let storage = Storage::local(&root).unwrap();
         let stored = storage.put("张三护照".as_bytes().to_vec()).await.unwrap();
-        assert_eq!(storage.get(&stored.key).await.unwrap(), "张三护照".as_bytes());
+        assert_eq!(
+            storage.get(&stored.key).await.unwrap(),
+            "张三护照".as_bytes()
+        );
         assert_eq!(storage.keys().unwrap(), vec![stored.key.clone()]);
         storage.delete(&stored.key).await.unwrap();
-        assert!(matches!(storage.get(&stored.key).await, Err(StorageError::NotFound)));
+        assert!(matches!(
+            storage.get(&stored.key).await,
+            Err(StorageError::NotFound)
+        ));
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -171,7 +191,10 @@ mod tests {
     async fn a_key_that_is_not_ours_never_reaches_the_file_system() {
         let root = temp_root();
         let storage = Storage::local(&root).unwrap();
-        assert!(matches!(storage.get("../../etc/passwd").await, Err(StorageError::BadKey)));
+        assert!(matches!(
+            storage.get("../../etc/passwd").await,
+            Err(StorageError::BadKey)
+        ));
         std::fs::remove_dir_all(root).unwrap();
     }
 }

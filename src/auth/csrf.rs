@@ -53,7 +53,9 @@ impl CsrfKey {
 
     /// True when the token was signed by this key.
     pub fn is_genuine(&self, token: &str) -> bool {
-        let Some((nonce, sig)) = token.split_once('.') else { return false };
+        let Some((nonce, sig)) = token.split_once('.') else {
+            return false;
+        };
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
         mac.update(nonce.as_bytes());
         match B64.decode(sig) {

@@ -22,7 +22,9 @@ impl Roles {
     }
     /// Anyone who works for the university side.
     pub fn is_staff(&self) -> bool {
-        self.0.iter().any(|r| *r != Role::Student && *r != Role::Partner)
+        self.0
+            .iter()
+            .any(|r| *r != Role::Student && *r != Role::Partner)
     }
 }
 

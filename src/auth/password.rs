@@ -22,7 +22,9 @@ pub fn hash(password: &str) -> String {
 /// Checks a password against a stored PHC string; a malformed hash never matches.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -44,7 +46,8 @@ pub async fn verify_async(password: String, phc: String) -> bool {
 /// A hash that never verifies, checked against when an account does not exist, so that an
 /// unknown user name takes as long as a wrong password.
 pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash("outbound-dummy-password"));
+    static DUMMY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash("outbound-dummy-password"));
     &DUMMY
 }
 
@@ -87,9 +90,18 @@ mod tests {
 
     #[test]
     fn a_new_password_must_be_long_varied_and_new() {
-        assert_eq!(check_new_password("short1", "2023001", "x"), Err("err.password.too_short"));
-        assert_eq!(check_new_password("abcdefghij", "2023001", "x"), Err("err.password.too_simple"));
-        assert_eq!(check_new_password("20230011A", "20230011A", "x"), Err("err.password.same_as_old"));
+        assert_eq!(
+            check_new_password("short1", "2023001", "x"),
+            Err("err.password.too_short")
+        );
+        assert_eq!(
+            check_new_password("abcdefghij", "2023001", "x"),
+            Err("err.password.too_simple")
+        );
+        assert_eq!(
+            check_new_password("20230011A", "20230011A", "x"),
+            Err("err.password.same_as_old")
+        );
         assert_eq!(check_new_password("Good-pass-1", "2023001", "x"), Ok(()));
     }
 }

@@ -88,16 +88,24 @@ pub async fn resolve(db: &Db, token: &str) -> DbResult<Option<i64>> {
 /// Ends one session (sign-out).
 pub async fn end(db: &Db, token: &str) -> DbResult<()> {
     let mut tx = db.begin().await?;
-    tx.delete(Query::delete().from_table("sessions").and_where(Expr::col("id").eq(id_of(token))))
-        .await?;
+    tx.delete(
+        Query::delete()
+            .from_table("sessions")
+            .and_where(Expr::col("id").eq(id_of(token))),
+    )
+    .await?;
     tx.commit().await
 }
 
 /// Ends every session of a person (sign-out everywhere, password change, lock).
 pub async fn end_all(db: &Db, user_id: i64) -> DbResult<()> {
     let mut tx = db.begin().await?;
-    tx.delete(Query::delete().from_table("sessions").and_where(Expr::col("user_id").eq(user_id)))
-        .await?;
+    tx.delete(
+        Query::delete()
+            .from_table("sessions")
+            .and_where(Expr::col("user_id").eq(user_id)),
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -105,7 +113,11 @@ pub async fn end_all(db: &Db, user_id: i64) -> DbResult<()> {
 pub async fn purge_expired(db: &Db) -> DbResult<u64> {
     let mut tx = db.begin().await?;
     let n = tx
-        .delete(Query::delete().from_table("sessions").and_where(Expr::col("expires_at").lt(Utc::now())))
+        .delete(
+            Query::delete()
+                .from_table("sessions")
+                .and_where(Expr::col("expires_at").lt(Utc::now())),
+        )
         .await?;
     tx.commit().await?;
     Ok(n)

@@ -68,12 +68,16 @@ pub const COLUMNS: [&str; 19] = [
 ];
 
 fn select() -> SelectStatement {
-    Query::select().columns(COLUMNS).from("applications").to_owned()
+    Query::select()
+        .columns(COLUMNS)
+        .from("applications")
+        .to_owned()
 }
 
 /// One application, whoever owns it (staff paths check scope themselves).
 pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<ApplicationRow>> {
-    db.optional(&select().and_where(Expr::col("id").eq(id)).to_owned()).await
+    db.optional(&select().and_where(Expr::col("id").eq(id)).to_owned())
+        .await
 }
 
 /// One application of this student; `None` for anybody else's.
@@ -99,7 +103,11 @@ pub async fn own_in(tx: &mut Tx, student_id: i64, id: i64) -> DbResult<Option<Ap
 }
 
 /// The student's draft for a program, if one is open.
-pub async fn draft_for_program(db: &Db, student_id: i64, program_id: i64) -> DbResult<Option<ApplicationRow>> {
+pub async fn draft_for_program(
+    db: &Db,
+    student_id: i64,
+    program_id: i64,
+) -> DbResult<Option<ApplicationRow>> {
     db.optional(
         &select()
             .and_where(Expr::col("student_id").eq(student_id))
@@ -154,7 +162,12 @@ pub async fn list_for_student(db: &Db, student_id: i64) -> DbResult<Vec<ListRow>
             .column(("a", "created_at"))
             .column(("a", "submitted_at"))
             .from_as("applications", "a")
-            .join_as(JoinType::InnerJoin, "programs", "p", Expr::col(("p", "id")).equals(("a", "program_id")))
+            .join_as(
+                JoinType::InnerJoin,
+                "programs",
+                "p",
+                Expr::col(("p", "id")).equals(("a", "program_id")),
+            )
             .and_where(Expr::col(("a", "student_id")).eq(student_id))
             .order_by(("a", "id"), Order::Desc)
             .to_owned(),
@@ -164,7 +177,11 @@ pub async fn list_for_student(db: &Db, student_id: i64) -> DbResult<Vec<ListRow>
 
 /// How many applications of the student count toward the per-round limit: submitted ones
 /// that are still active, in the program year `round_year`.
-pub async fn active_submitted_in_round(tx: &mut Tx, student_id: i64, round_year: i64) -> DbResult<i64> {
+pub async fn active_submitted_in_round(
+    tx: &mut Tx,
+    student_id: i64,
+    round_year: i64,
+) -> DbResult<i64> {
     let active: Vec<&str> = Status::ALL
         .iter()
         .filter(|s| s.is_active() && **s != Status::Draft)
@@ -206,7 +223,14 @@ impl LanguageRow {
 pub async fn languages(db: &Db, application_id: i64) -> DbResult<Vec<LanguageRow>> {
     db.all(
         &Query::select()
-            .columns(["id", "language", "exam_type", "score", "exam_date", "backfilled_at"])
+            .columns([
+                "id",
+                "language",
+                "exam_type",
+                "score",
+                "exam_date",
+                "backfilled_at",
+            ])
             .from("language_scores")
             .and_where(Expr::col("application_id").eq(application_id))
             .order_by("sort_order", Order::Asc)
@@ -284,7 +308,16 @@ pub struct HistoryRow {
 pub async fn history(db: &Db, application_id: i64) -> DbResult<Vec<HistoryRow>> {
     db.all(
         &Query::select()
-            .columns(["id", "action", "from_status", "to_status", "stage_name", "actor_name", "opinion", "created_at"])
+            .columns([
+                "id",
+                "action",
+                "from_status",
+                "to_status",
+                "stage_name",
+                "actor_name",
+                "opinion",
+                "created_at",
+            ])
             .from("application_history")
             .and_where(Expr::col("application_id").eq(application_id))
             .order_by("id", Order::Asc)

@@ -50,12 +50,19 @@ pub async fn items(db: &Db, kind: &str) -> DbResult<Vec<DictItem>> {
 
 /// (code, label) pairs for a select.
 pub fn options(items: &[DictItem], lang: Lang) -> Vec<(String, String)> {
-    items.iter().map(|i| (i.code.clone(), i.label(lang).to_owned())).collect()
+    items
+        .iter()
+        .map(|i| (i.code.clone(), i.label(lang).to_owned()))
+        .collect()
 }
 
 /// The label of `code` in `items`, or the code itself.
 pub fn label_of<'a>(items: &'a [DictItem], code: &'a str, lang: Lang) -> &'a str {
-    items.iter().find(|i| i.code == code).map(|i| i.label(lang)).unwrap_or(code)
+    items
+        .iter()
+        .find(|i| i.code == code)
+        .map(|i| i.label(lang))
+        .unwrap_or(code)
 }
 
 /// The codes of `items`.

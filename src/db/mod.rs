@@ -5,12 +5,12 @@
 //! writing goes through a [`Tx`] that, on SQLite, begins `IMMEDIATE` so that concurrent
 //! writers queue on the busy timeout instead of failing with `SQLITE_BUSY`.
 
-pub mod migrate;
 pub mod applications;
 pub mod dicts;
-pub mod users;
+pub mod migrate;
 pub mod programs;
 pub mod students;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -62,9 +62,14 @@ pub enum Backend {
 
 /// A row type that decodes from both backends (any `#[derive(sqlx::FromRow)]` struct whose
 /// field types exist on both).
-pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
 
 /// A single scalar that decodes from both backends (`i64`, `String`, `bool`, `f64` …).
 pub trait Scalar:

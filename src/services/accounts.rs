@@ -36,7 +36,11 @@ pub async fn sign_in(db: &Db, username: &str, pass: &str, ip: &str) -> ServiceRe
     let now = Utc::now();
     let locked = user.locked_until.is_some_and(|t| t > now);
     let ok = password::verify_async(pass.to_owned(), user.password_hash.clone()).await;
-    let who = Who { id: Some(user.id), name: user.username.clone(), ip: ip.to_owned() };
+    let who = Who {
+        id: Some(user.id),
+        name: user.username.clone(),
+        ip: ip.to_owned(),
+    };
     if locked || !ok {
         let mut tx = db.begin().await?;
         if !locked {
@@ -44,13 +48,25 @@ pub async fn sign_in(db: &Db, username: &str, pass: &str, ip: &str) -> ServiceRe
             let mut q = Query::update();
             q.table("users").and_where(Expr::col("id").eq(user.id));
             if failures >= MAX_FAILURES {
-                q.value("failed_logins", 0).value("locked_until", now + LOCK_FOR);
+                q.value("failed_logins", 0)
+                    .value("locked_until", now + LOCK_FOR);
             } else {
                 q.value("failed_logins", failures);
             }
             tx.update(&q).await?;
         }
-        audit::record(&mut tx, &who, if locked { "login.locked" } else { "login.failed" }, "", "").await?;
+        audit::record(
+            &mut tx,
+            &who,
+            if locked {
+                "login.locked"
+            } else {
+                "login.failed"
+            },
+            "",
+            "",
+        )
+        .await?;
         tx.commit().await?;
         return Err(ServiceError::Refused(FAILED));
     }
@@ -60,7 +76,9 @@ pub async fn sign_in(db: &Db, username: &str, pass: &str, ip: &str) -> ServiceRe
 /// The end of every sign-in path (local today, SSO later): reset failures, record, open a
 /// session.
 pub async fn sign_in_verified(db: &Db, user_id: i64, who: &Who) -> ServiceResult<SignedIn> {
-    let user = users::by_id(db, user_id).await?.ok_or(ServiceError::NotFound)?;
+    let user = users::by_id(db, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let mut tx = db.begin().await?;
     tx.update(
         Query::update()
@@ -74,7 +92,11 @@ pub async fn sign_in_verified(db: &Db, user_id: i64, who: &Who) -> ServiceResult
     audit::record(&mut tx, who, "login", "", "").await?;
     tx.commit().await?;
     let session_token = session::create(db, user_id).await?;
-    Ok(SignedIn { user_id, session_token, must_change_password: user.must_change_password })
+    Ok(SignedIn {
+        user_id,
+        session_token,
+        must_change_password: user.must_change_password,
+    })
 }
 
 /// Sign-out: ends this session.
@@ -92,7 +114,9 @@ pub async fn change_password(
     new: &str,
     confirm: &str,
 ) -> ServiceResult<String> {
-    let user = users::by_id(db, user_id).await?.ok_or(ServiceError::NotFound)?;
+    let user = users::by_id(db, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let mut errors = FieldErrors::new();
     if !password::verify_async(old.to_owned(), user.password_hash.clone()).await {
         errors.add("old_password", "err.password.old_wrong");
@@ -116,7 +140,14 @@ pub async fn change_password(
             .and_where(Expr::col("id").eq(user_id)),
     )
     .await?;
-    audit::record(&mut tx, &Who::user(user_id, user.username.clone()), "password.change", "", "").await?;
+    audit::record(
+        &mut tx,
+        &Who::user(user_id, user.username.clone()),
+        "password.change",
+        "",
+        "",
+    )
+    .await?;
     tx.commit().await?;
     session::end_all(db, user_id).await?;
     Ok(session::create(db, user_id).await?)

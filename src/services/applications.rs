@@ -15,7 +15,8 @@ use crate::db::applications::{self as apps, ApplicationRow};
 use crate::db::{Db, Tx, dicts, programs, students};
 use crate::domain::FieldErrors;
 use crate::domain::application::{
-    ApplicationInfoForm, Draft, LanguageScore, LanguageScoreForm, MissingField, parse_application_info,
+    ApplicationInfoForm, Draft, LanguageScore, LanguageScoreForm, MissingField,
+    parse_application_info,
 };
 use crate::domain::profile::ProfileForm;
 use crate::domain::status::{Action, Actor, Facts, Phase, Status};
@@ -119,13 +120,25 @@ pub async fn transition(
     if tx.update(&q).await? == 0 {
         return Err(ServiceError::Conflict(STALE));
     }
-    history(tx, app.id, action.code(), Some(from), to, stage, who, opinion).await?;
+    history(
+        tx,
+        app.id,
+        action.code(),
+        Some(from),
+        to,
+        stage,
+        who,
+        opinion,
+    )
+    .await?;
     Ok(to)
 }
 
 /// Loads the student's own application or answers NotFound.
 async fn own(db: &Db, student_id: i64, app_id: i64) -> ServiceResult<ApplicationRow> {
-    apps::own(db, student_id, app_id).await?.ok_or(ServiceError::NotFound)
+    apps::own(db, student_id, app_id)
+        .await?
+        .ok_or(ServiceError::NotFound)
 }
 
 /// Refuses unless the student may still edit the application (未提交 / 退回修改).
@@ -138,8 +151,16 @@ fn ensure_editable(app: &ApplicationRow) -> ServiceResult<()> {
 
 /// Starts an application after the 申报须知 (or resumes the open draft for that program);
 /// returns its id.
-pub async fn start(db: &Db, who: &Who, student_id: i64, program_id: i64, now: DateTime<Utc>) -> ServiceResult<i64> {
-    let program = programs::visible_by_id(db, program_id).await?.ok_or(ServiceError::NotFound)?;
+pub async fn start(
+    db: &Db,
+    who: &Who,
+    student_id: i64,
+    program_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<i64> {
+    let program = programs::visible_by_id(db, program_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let facts = program_rules::student_facts(db, student_id)
         .await?
         .ok_or(ServiceError::Refused("err.apply.no_registry"))?;
@@ -184,7 +205,9 @@ pub async fn start(db: &Db, who: &Who, student_id: i64, program_id: i64, now: Da
 /// The 申请信息 step with the passport number opened.
 pub fn info_form(key: &DataKey, app: &ApplicationRow) -> ServiceResult<ApplicationInfoForm> {
     let mut form = app.info_form();
-    form.passport_no = key.open(&app.passport_no_enc).map_err(|e| ServiceError::Unexpected(e.into()))?;
+    form.passport_no = key
+        .open(&app.passport_no_enc)
+        .map_err(|e| ServiceError::Unexpected(e.into()))?;
     Ok(form)
 }
 
@@ -200,11 +223,19 @@ pub async fn save_info(
 ) -> ServiceResult<i64> {
     let app = own(db, student_id, app_id).await?;
     ensure_editable(&app)?;
-    let schools: Vec<i64> = programs::partner_schools(db, app.program_id).await?.iter().map(|s| s.id).collect();
+    let schools: Vec<i64> = programs::partner_schools(db, app.program_id)
+        .await?
+        .iter()
+        .map(|s| s.id)
+        .collect();
     let sources = dicts::codes(&dicts::items(db, dicts::kind::FUNDING_SOURCE).await?);
     let parsed = parse_application_info(&form, &schools, &sources)?;
     // The passport number is personal data: sealed in its own column, never in the JSON.
-    let passport = if parsed.has_passport == Some(false) { String::new() } else { form.passport_no.trim().to_owned() };
+    let passport = if parsed.has_passport == Some(false) {
+        String::new()
+    } else {
+        form.passport_no.trim().to_owned()
+    };
     let mut stored = form;
     stored.passport_no = String::new();
     let json = serde_json::to_string(&stored).map_err(|e| ServiceError::Unexpected(e.into()))?;
@@ -220,7 +251,9 @@ pub async fn save_info(
                 .and_where(Expr::col("id").eq(app_id))
                 .and_where(Expr::col("student_id").eq(student_id))
                 .and_where(Expr::col("version").eq(seen_version))
-                .and_where(Expr::col("status").is_in([Status::Draft.code(), Status::Returned.code()])),
+                .and_where(
+                    Expr::col("status").is_in([Status::Draft.code(), Status::Returned.code()]),
+                ),
         )
         .await?;
     if n == 0 {
@@ -238,7 +271,12 @@ async fn language_lists(db: &Db) -> ServiceResult<(Vec<String>, Vec<String>)> {
 }
 
 /// Adds a 外语水平 row (language, exam and date required; the score may wait).
-pub async fn add_language(db: &Db, student_id: i64, app_id: i64, form: LanguageScoreForm) -> ServiceResult<i64> {
+pub async fn add_language(
+    db: &Db,
+    student_id: i64,
+    app_id: i64,
+    form: LanguageScoreForm,
+) -> ServiceResult<i64> {
     let app = own(db, student_id, app_id).await?;
     ensure_editable(&app)?;
     let (languages, exams) = language_lists(db).await?;
@@ -249,7 +287,14 @@ pub async fn add_language(db: &Db, student_id: i64, app_id: i64, form: LanguageS
         .insert_id(
             Query::insert()
                 .into_table("language_scores")
-                .columns(["application_id", "language", "exam_type", "score", "exam_date", "sort_order"])
+                .columns([
+                    "application_id",
+                    "language",
+                    "exam_type",
+                    "score",
+                    "exam_date",
+                    "sort_order",
+                ])
                 .values_panic([
                     app_id.into(),
                     row.language.into(),
@@ -297,7 +342,12 @@ pub async fn update_language(
 }
 
 /// Deletes a 外语水平 row of an editable application.
-pub async fn delete_language(db: &Db, student_id: i64, app_id: i64, row_id: i64) -> ServiceResult<()> {
+pub async fn delete_language(
+    db: &Db,
+    student_id: i64,
+    app_id: i64,
+    row_id: i64,
+) -> ServiceResult<()> {
     let app = own(db, student_id, app_id).await?;
     ensure_editable(&app)?;
     let mut tx = db.begin().await?;
@@ -351,13 +401,19 @@ impl Loaded {
 /// Loads one of the student's applications with everything the submit check needs.
 pub async fn load(db: &Db, key: &DataKey, student_id: i64, app_id: i64) -> ServiceResult<Loaded> {
     let app = own(db, student_id, app_id).await?;
-    let program = programs::by_id(db, app.program_id).await?.ok_or(ServiceError::NotFound)?;
+    let program = programs::by_id(db, app.program_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let profile = students::profile_form(db, key, student_id)
         .await
         .map_err(ServiceError::Unexpected)?
         .unwrap_or_default();
     let info = info_form(key, &app)?;
-    let languages = apps::languages(db, app_id).await?.iter().map(|r| r.form()).collect();
+    let languages = apps::languages(db, app_id)
+        .await?
+        .iter()
+        .map(|r| r.form())
+        .collect();
     let mut attachment_counts: Vec<(i64, usize)> = Vec::new();
     for a in apps::attachments(db, app_id).await? {
         if let Some(t) = a.attachment_type_id {
@@ -373,7 +429,11 @@ pub async fn load(db: &Db, key: &DataKey, student_id: i64, app_id: i64) -> Servi
         .filter(|t| t.required)
         .map(|t| (t.id, t.name_zh))
         .collect();
-    let schools = programs::partner_schools(db, app.program_id).await?.iter().map(|s| s.id).collect();
+    let schools = programs::partner_schools(db, app.program_id)
+        .await?
+        .iter()
+        .map(|s| s.id)
+        .collect();
     let funding_sources = dicts::codes(&dicts::items(db, dicts::kind::FUNDING_SOURCE).await?);
     let (languages_allowed, exam_types_allowed) = language_lists(db).await?;
     Ok(Loaded {
@@ -465,7 +525,8 @@ pub async fn submit(
     snapshot.id_number = crate::domain::values::mask_middle(&snapshot.id_number, 3, 4);
     snapshot.passport_no = String::new();
     snapshot.health = String::new();
-    let snapshot = serde_json::to_string(&snapshot).map_err(|e| ServiceError::Unexpected(e.into()))?;
+    let snapshot =
+        serde_json::to_string(&snapshot).map_err(|e| ServiceError::Unexpected(e.into()))?;
 
     let mut tx = db.begin().await?;
     // Serialise this student's submits (a row lock on PostgreSQL; SQLite writers queue anyway),
@@ -477,17 +538,29 @@ pub async fn submit(
             .and_where(Expr::col("user_id").eq(student_id)),
     )
     .await?;
-    if action == Action::Submit && apps::active_submitted_in_round(&mut tx, student_id, app.round_year).await? >= limit {
+    if action == Action::Submit
+        && apps::active_submitted_in_round(&mut tx, student_id, app.round_year).await? >= limit
+    {
         return Err(ServiceError::Refused("err.apply.limit_reached").into());
     }
     let (template_id, stages) = match app.workflow_template_id {
-        Some(id) => (Some(id), apps::template(db, id).await?.map(|t| t.stages).unwrap_or_default()),
+        Some(id) => (
+            Some(id),
+            apps::template(db, id)
+                .await?
+                .map(|t| t.stages)
+                .unwrap_or_default(),
+        ),
         None => match apps::latest_template(&mut tx, &loaded.program.workflow_code).await? {
             Some(t) => (Some(t.id), t.stages),
             None => (None, String::new()),
         },
     };
-    let stage_index = if action == Action::Resubmit { app.stage_index } else { 0 };
+    let stage_index = if action == Action::Resubmit {
+        app.stage_index
+    } else {
+        0
+    };
     let stage = stage_name(&stages, stage_index);
     let is_late = action == Action::Submit && registration.is_late() || app.is_late;
     let pending = submission.has_pending_score;
@@ -527,7 +600,13 @@ pub async fn submit(
 }
 
 /// 撤回修改: back to 填写中 while no reviewer has decided.
-pub async fn withdraw(db: &Db, who: &Who, student_id: i64, app_id: i64, seen_version: i64) -> ServiceResult<()> {
+pub async fn withdraw(
+    db: &Db,
+    who: &Who,
+    student_id: i64,
+    app_id: i64,
+    seen_version: i64,
+) -> ServiceResult<()> {
     let app = own(db, student_id, app_id).await?;
     let mut tx = db.begin().await?;
     transition(
@@ -578,7 +657,14 @@ pub async fn delete_draft(
     if n == 0 {
         return Err(ServiceError::Conflict(STALE));
     }
-    audit::record(&mut tx, who, "application.delete", &format!("application:{app_id}"), "").await?;
+    audit::record(
+        &mut tx,
+        who,
+        "application.delete",
+        &format!("application:{app_id}"),
+        "",
+    )
+    .await?;
     tx.commit().await?;
     for f in files {
         if let Err(e) = storage.delete(&f.storage_key).await {
@@ -610,7 +696,11 @@ pub async fn backfill_score(
         return Err(ServiceError::Invalid(e));
     }
     app.status()
-        .apply(Action::BackfillScore, &Actor::student(true), &facts(&app, false))
+        .apply(
+            Action::BackfillScore,
+            &Actor::student(true),
+            &facts(&app, false),
+        )
         .map_err(|e| ServiceError::Refused(e.code()))?;
     let mut tx = db.begin().await?;
     let n = tx
@@ -640,7 +730,17 @@ pub async fn backfill_score(
     if n == 0 {
         return Err(ServiceError::Conflict("err.backfill.done"));
     }
-    history(&mut tx, app_id, Action::BackfillScore.code(), Some(app.status()), app.status(), "", who, score).await?;
+    history(
+        &mut tx,
+        app_id,
+        Action::BackfillScore.code(),
+        Some(app.status()),
+        app.status(),
+        "",
+        who,
+        score,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

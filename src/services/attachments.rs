@@ -55,7 +55,9 @@ pub async fn upload(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> ServiceResult<AttachmentRow> {
-    let app = apps::own(db, student_id, app_id).await?.ok_or(ServiceError::NotFound)?;
+    let app = apps::own(db, student_id, app_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let (formats, max_bytes, type_id, supplement_id) = match slot {
         Slot::Type(type_id) => {
             app.status()
@@ -66,7 +68,12 @@ pub async fn upload(
                 .into_iter()
                 .find(|t| t.id == type_id)
                 .ok_or(ServiceError::NotFound)?;
-            (t.formats(), u64::try_from(t.max_bytes).unwrap_or(0), Some(type_id), None)
+            (
+                t.formats(),
+                u64::try_from(t.max_bytes).unwrap_or(0),
+                Some(type_id),
+                None,
+            )
         }
         Slot::Supplement(request_id) => {
             let open = apps::supplements(db, app_id)
@@ -77,12 +84,22 @@ pub async fn upload(
                 return Err(ServiceError::NotFound);
             }
             app.status()
-                .apply(Action::UploadSupplement, &Actor::student(true), &facts(&app, true))
+                .apply(
+                    Action::UploadSupplement,
+                    &Actor::student(true),
+                    &facts(&app, true),
+                )
                 .map_err(|e| ServiceError::Refused(e.code()))?;
-            (FileFormat::ALL.to_vec(), SUPPLEMENT_MAX, None, Some(request_id))
+            (
+                FileFormat::ALL.to_vec(),
+                SUPPLEMENT_MAX,
+                None,
+                Some(request_id),
+            )
         }
     };
-    let format = check_upload(file_name, &bytes, &formats, max_bytes).map_err(|e| invalid(slot.field(), e.code()))?;
+    let format = check_upload(file_name, &bytes, &formats, max_bytes)
+        .map_err(|e| invalid(slot.field(), e.code()))?;
     let original_name = clean_file_name(file_name);
     let stored = storage.put(bytes).await?;
     let result = async {
@@ -139,14 +156,22 @@ pub async fn upload(
             )
             .await?;
         }
-        audit::record(&mut tx, who, "attachment.upload", &format!("application:{app_id}"), &format!("attachment:{id}"))
-            .await?;
+        audit::record(
+            &mut tx,
+            who,
+            "attachment.upload",
+            &format!("application:{app_id}"),
+            &format!("attachment:{id}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok::<_, ServiceError>(id)
     }
     .await;
     match result {
-        Ok(id) => apps::attachment(db, app_id, id).await?.ok_or(ServiceError::NotFound),
+        Ok(id) => apps::attachment(db, app_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound),
         Err(e) => {
             // The row did not commit: the file must not stay behind.
             if let Err(cleanup) = storage.delete(&stored.key).await {
@@ -166,8 +191,12 @@ pub async fn delete(
     app_id: i64,
     attachment_id: i64,
 ) -> ServiceResult<()> {
-    let app = apps::own(db, student_id, app_id).await?.ok_or(ServiceError::NotFound)?;
-    let file = apps::attachment(db, app_id, attachment_id).await?.ok_or(ServiceError::NotFound)?;
+    let app = apps::own(db, student_id, app_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let file = apps::attachment(db, app_id, attachment_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     app.status()
         .apply(Action::Edit, &Actor::student(true), &facts(&app, false))
         .map_err(|e| ServiceError::Refused(e.code()))?;
@@ -182,8 +211,14 @@ pub async fn delete(
             .and_where(Expr::col("application_id").eq(app_id)),
     )
     .await?;
-    audit::record(&mut tx, who, "attachment.delete", &format!("application:{app_id}"), &format!("attachment:{attachment_id}"))
-        .await?;
+    audit::record(
+        &mut tx,
+        who,
+        "attachment.delete",
+        &format!("application:{app_id}"),
+        &format!("attachment:{attachment_id}"),
+    )
+    .await?;
     tx.commit().await?;
     storage.delete(&file.storage_key).await?;
     Ok(())
@@ -198,8 +233,15 @@ pub struct Download {
 }
 
 /// The bytes and the download name ("姓名+内容", with (2), (3) … for further files of a type).
-pub async fn download(db: &Db, storage: &Storage, app: &ApplicationRow, attachment_id: i64) -> ServiceResult<Download> {
-    let file = apps::attachment(db, app.id, attachment_id).await?.ok_or(ServiceError::NotFound)?;
+pub async fn download(
+    db: &Db,
+    storage: &Storage,
+    app: &ApplicationRow,
+    attachment_id: i64,
+) -> ServiceResult<Download> {
+    let file = apps::attachment(db, app.id, attachment_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let format = FileFormat::from_ext(&file.format).ok_or(ServiceError::NotFound)?;
     let student_name = students::registry(db, app.student_id)
         .await?
@@ -233,5 +275,9 @@ pub async fn download(db: &Db, storage: &Storage, app: &ApplicationRow, attachme
         _ => (String::new(), 1),
     };
     let bytes = storage.get(&file.storage_key).await?;
-    Ok(Download { bytes, file_name: download_name(&student_name, &type_name, format.ext(), index), format })
+    Ok(Download {
+        bytes,
+        file_name: download_name(&student_name, &type_name, format.ext(), index),
+        format,
+    })
 }

@@ -15,19 +15,41 @@ pub struct Who {
 
 impl Who {
     pub fn user(id: i64, name: impl Into<String>) -> Who {
-        Who { id: Some(id), name: name.into(), ip: String::new() }
+        Who {
+            id: Some(id),
+            name: name.into(),
+            ip: String::new(),
+        }
     }
     pub fn system() -> Who {
-        Who { id: None, name: "system".into(), ip: String::new() }
+        Who {
+            id: None,
+            name: "system".into(),
+            ip: String::new(),
+        }
     }
 }
 
 /// Adds an audit row inside the caller's transaction.
-pub async fn record(tx: &mut Tx, who: &Who, action: &str, target: &str, detail: &str) -> DbResult<()> {
+pub async fn record(
+    tx: &mut Tx,
+    who: &Who,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> DbResult<()> {
     tx.insert(
         Query::insert()
             .into_table("audit_log")
-            .columns(["actor_id", "actor_name", "action", "target", "detail", "ip", "created_at"])
+            .columns([
+                "actor_id",
+                "actor_name",
+                "action",
+                "target",
+                "detail",
+                "ip",
+                "created_at",
+            ])
             .values_panic([
                 who.id.into(),
                 who.name.clone().into(),

@@ -28,6 +28,8 @@ pub fn set(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> Heade
 
 /// A `Set-Cookie` value that removes the cookie.
 pub fn clear(name: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"))
-        .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Path=/"))
+    HeaderValue::from_str(&format!(
+        "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Path=/"))
 }

@@ -34,7 +34,12 @@ impl CurrentUser {
     pub fn badge(&self, unread: i64) -> UserBadge {
         UserBadge {
             display_name: self.display_name.clone(),
-            role_key: self.roles.0.first().map(|r| role_key(*r)).unwrap_or("role.student"),
+            role_key: self
+                .roles
+                .0
+                .first()
+                .map(|r| role_key(*r))
+                .unwrap_or("role.student"),
             unread,
             is_student: self.roles.is_student(),
             is_staff: self.roles.is_staff(),
@@ -226,8 +231,13 @@ impl FromRequestParts<AppState> for StudentCtx {
 
 /// A `Set-Cookie` header value carrying a flash message to the next page.
 pub fn flash_cookie(kind: &str, text: &str) -> axum::http::HeaderValue {
-    let json = serde_json::to_string(&Flash { kind: kind.into(), text: text.into() }).unwrap_or_default();
-    let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let json = serde_json::to_string(&Flash {
+        kind: kind.into(),
+        text: text.into(),
+    })
+    .unwrap_or_default();
+    let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
     cookies::set(FLASH_COOKIE, &encoded, Some(60), false)
 }
 

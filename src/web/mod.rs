@@ -50,7 +50,13 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(db: Db, storage: Storage, key: DataKey, csrf: CsrfKey, config: Config) -> AppState {
-        AppState(Arc::new(Inner { db, storage, key, csrf, config }))
+        AppState(Arc::new(Inner {
+            db,
+            storage,
+            key,
+            csrf,
+            config,
+        }))
     }
 }
 
@@ -90,5 +96,9 @@ pub fn router(state: AppState) -> Router {
 /// folder, so that `cargo run` and tests both serve it.
 fn static_dir() -> std::path::PathBuf {
     let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
-    if built.is_dir() { built } else { std::path::PathBuf::from("static") }
+    if built.is_dir() {
+        built
+    } else {
+        std::path::PathBuf::from("static")
+    }
 }

@@ -7,10 +7,10 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use super::cookies;
 use super::error::{AppError, ErrorInfo};
 use super::extract::{FLASH_COOKIE, LANG_COOKIE};
 use super::layout::Layout;
-use super::cookies;
 use crate::i18n::Lang;
 
 /// The error page.
@@ -56,7 +56,11 @@ pub async fn errors(req: Request, next: Next) -> Response {
         .and_then(Lang::from_code)
         .unwrap_or_default();
     let is_api = req.uri().path().starts_with("/api/");
-    let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
     let had_flash = cookies::get(req.headers(), FLASH_COOKIE).is_some();
     let get = req.method() == axum::http::Method::GET;
     let csrf = cookies::get(req.headers(), crate::auth::csrf::COOKIE)
@@ -72,26 +76,42 @@ pub async fn errors(req: Request, next: Next) -> Response {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/html"));
         if had_flash && is_html && response.status().is_success() {
-            response.headers_mut().append(header::SET_COOKIE, cookies::clear(FLASH_COOKIE));
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, cookies::clear(FLASH_COOKIE));
         }
         return response;
     };
-    let keep_cookies: Vec<_> = response.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+    let keep_cookies: Vec<_> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
     let mut out = if is_api {
         let fields = info
             .fields
             .as_ref()
             .map(|f| {
                 f.0.iter()
-                    .map(|e| JsonFieldError { field: &e.field, code: e.code, message: lang.t(e.code) })
+                    .map(|e| JsonFieldError {
+                        field: &e.field,
+                        code: e.code,
+                        message: lang.t(e.code),
+                    })
                     .collect()
             })
             .unwrap_or_default();
-        let body = JsonError { error: info.key, message: lang.t(info.key), fields };
+        let body = JsonError {
+            error: info.key,
+            message: lang.t(info.key),
+            fields,
+        };
         (info.status, axum::Json(body)).into_response()
     } else if info.status == StatusCode::UNAUTHORIZED {
         if get && path != "/login" {
-            let next = percent_encoding::utf8_percent_encode(&path, percent_encoding::NON_ALPHANUMERIC);
+            let next =
+                percent_encoding::utf8_percent_encode(&path, percent_encoding::NON_ALPHANUMERIC);
             Redirect::to(&format!("/login?next={next}")).into_response()
         } else {
             Redirect::to("/login").into_response()

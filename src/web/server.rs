@@ -42,12 +42,23 @@ pub async fn open(config: &Config) -> anyhow::Result<AppState> {
         None => DataKey::load_or_create(&config.data_dir)?,
     };
     let db = Db::connect(&config.database_url).await.with_context(|| {
-        format!("cannot reach the database at {}", redact(&config.database_url))
+        format!(
+            "cannot reach the database at {}",
+            redact(&config.database_url)
+        )
     })?;
-    migrate::run(&db).await.context("cannot migrate the database")?;
+    migrate::run(&db)
+        .await
+        .context("cannot migrate the database")?;
     let storage = Storage::local(config.attachments_dir())?;
     storage.clean_temporaries()?;
-    Ok(AppState::new(db, storage, key.clone(), csrf_key(&key), config.clone()))
+    Ok(AppState::new(
+        db,
+        storage,
+        key.clone(),
+        csrf_key(&key),
+        config.clone(),
+    ))
 }
 
 /// Hides a password in a database URL before it is printed.
@@ -67,11 +78,19 @@ fn redact(url: &str) -> String {
 /// `outbound migrate`.
 pub async fn migrate_only(config: &Config) -> anyhow::Result<()> {
     check_data_dir(&config.data_dir)?;
-    let db = Db::connect(&config.database_url)
+    let db = Db::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "cannot reach the database at {}",
+            redact(&config.database_url)
+        )
+    })?;
+    let ran = migrate::run(&db)
         .await
-        .with_context(|| format!("cannot reach the database at {}", redact(&config.database_url)))?;
-    let ran = migrate::run(&db).await.context("cannot migrate the database")?;
-    println!("database at schema version {} ({ran} migration(s) applied)", migrate::LATEST);
+        .context("cannot migrate the database")?;
+    println!(
+        "database at schema version {} ({ran} migration(s) applied)",
+        migrate::LATEST
+    );
     Ok(())
 }
 
@@ -95,10 +114,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("Outbound is running at http://{addr}/");
     let app = router(state.clone());
     let purge = tokio::spawn(purge_sessions(state.clone()));
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     purge.abort();
     state.db.close().await;
     Ok(())
@@ -139,6 +161,9 @@ mod tests {
     #[test]
     fn a_database_password_is_never_printed() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("sqlite://data/outbound.db"), "sqlite://data/outbound.db");
+        assert_eq!(
+            redact("sqlite://data/outbound.db"),
+            "sqlite://data/outbound.db"
+        );
     }
 }

@@ -70,7 +70,9 @@ fn tools() -> Option<(PathBuf, Option<PathBuf>)> {
                 if c.is_none() { "chromium" } else { "" }
             );
             if in_ci() {
-                panic!("the browser tests need {missing} in CI (apt-get install chromium chromium-driver; scripts/test does it)");
+                panic!(
+                    "the browser tests need {missing} in CI (apt-get install chromium chromium-driver; scripts/test does it)"
+                );
             }
             eprintln!(
                 "\n!!! SKIPPED a browser test: {missing} not found (run scripts/test, which installs chromium and chromium-driver) !!!\n"
@@ -245,12 +247,17 @@ async fn wait_for_url(c: &Client, part: &str) -> anyhow::Result<()> {
             return Ok(());
         }
         if let Ok(summary) = c
-            .find(Locator::Css(".error-summary, .field-error:not(:empty), .alert-error"))
+            .find(Locator::Css(
+                ".error-summary, .field-error:not(:empty), .alert-error",
+            ))
             .await
             && let Ok(text) = summary.text().await
             && !text.trim().is_empty()
         {
-            bail!("expected to reach `{part}`, but {url} says: {}", text.trim());
+            bail!(
+                "expected to reach `{part}`, but {url} says: {}",
+                text.trim()
+            );
         }
         if Instant::now() > deadline {
             bail!("expected to reach `{part}`, still on {url}");
@@ -274,7 +281,10 @@ async fn wait_for_text(c: &Client, css: &str, text: &str) -> anyhow::Result<Elem
                 Ok(el) => el.text().await.unwrap_or_default(),
                 Err(_) => "(no such element)".into(),
             };
-            bail!("`{css}` never showed “{text}” on {}: {shown}", url_of(c).await);
+            bail!(
+                "`{css}` never showed “{text}” on {}: {shown}",
+                url_of(c).await
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -283,7 +293,9 @@ async fn wait_for_text(c: &Client, css: &str, text: &str) -> anyhow::Result<Elem
 /// Clears a text input and types `value`.
 async fn type_into(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
     let el = find(c, css).await?;
-    el.clear().await.with_context(|| format!("clearing {css}"))?;
+    el.clear()
+        .await
+        .with_context(|| format!("clearing {css}"))?;
     el.send_keys(value)
         .await
         .with_context(|| format!("typing into {css}"))?;
@@ -383,8 +395,14 @@ fn resident_id(region: &str, birth_ymd: &str, sequence: &str) -> String {
 #[test]
 fn a_resident_id_number_gets_the_check_character_of_gb_11643() {
     // Numbers the profile form accepts (from the demo data set).
-    assert_eq!(resident_id("330106", "2005-03-16", "013"), "330106200503160134");
-    assert_eq!(resident_id("320102", "2001-11-08", "024"), "320102200111080242");
+    assert_eq!(
+        resident_id("330106", "2005-03-16", "013"),
+        "330106200503160134"
+    );
+    assert_eq!(
+        resident_id("320102", "2001-11-08", "024"),
+        "320102200111080242"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,7 +523,11 @@ impl Journey<'_> {
             )
             .await?;
         if state[1].as_f64().unwrap_or(f64::MAX) < 1500.0 {
-            assert_eq!(state[0], json!(true), "开始填报 is disabled while the notice is read");
+            assert_eq!(
+                state[0],
+                json!(true),
+                "开始填报 is disabled while the notice is read"
+            );
         } else {
             eprintln!("(the notice page took long to load: the disabled button was not checked)");
         }
@@ -592,14 +614,20 @@ impl Journey<'_> {
         }
         let pdf = self.pdf.display().to_string();
         for id in &required {
-            find(c, &format!("#file-{id}")).await?.send_keys(&pdf).await?;
+            find(c, &format!("#file-{id}"))
+                .await?
+                .send_keys(&pdf)
+                .await?;
             click(
                 c,
                 &format!("#type-{id} form[data-upload] button[type=submit]"),
             )
             .await?;
             wait_for_text(c, &format!("#type-{id} .file-name"), FILE_NAME).await?;
-            let shown = find(c, &format!("#type-{id} .file-name")).await?.text().await?;
+            let shown = find(c, &format!("#type-{id} .file-name"))
+                .await?
+                .text()
+                .await?;
             assert_eq!(shown.trim(), FILE_NAME, "the file keeps its Chinese name");
         }
         assert_fits(c, self.width, "附件信息").await?;
@@ -682,10 +710,18 @@ async fn journey(name: &str, width: u32, height: u32) {
             let shot = browser.screenshot("-failure").await;
             let page: Value = browser
                 .client
-                .execute("return document.body ? document.body.innerText : ''", vec![])
+                .execute(
+                    "return document.body ? document.body.innerText : ''",
+                    vec![],
+                )
                 .await
                 .unwrap_or_default();
-            let text: String = page.as_str().unwrap_or_default().chars().take(3000).collect();
+            let text: String = page
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .take(3000)
+                .collect();
             browser.quit().await;
             app.finish().await;
             panic!(

@@ -35,7 +35,9 @@ async fn open_program(app: &TestApp) -> i64 {
         )
         .await
         .unwrap();
-    rows.first().expect("the demo set has an open semester program").0
+    rows.first()
+        .expect("the demo set has an open semester program")
+        .0
 }
 
 /// The `value` attributes of the options of a select.
@@ -63,7 +65,12 @@ async fn start(c: &mut Client, program: i64) -> i64 {
     assert_eq!(notice.status, StatusCode::OK, "{}", notice.text());
     let opened = attr(&notice, "input[name=opened]", "value");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let r = c.post(&format!("/programs/{program}/apply"), &[("opened", &opened), ("promise", "yes")]).await;
+    let r = c
+        .post(
+            &format!("/programs/{program}/apply"),
+            &[("opened", &opened), ("promise", "yes")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     r.location().split('/').nth(2).unwrap().parse().unwrap()
 }
@@ -112,7 +119,12 @@ async fn fill(c: &mut Client, id: i64) {
     let r = c
         .post(
             &format!("/applications/{id}/languages"),
-            &[("language", &language), ("exam_type", &exam), ("score", "560"), ("exam_date", "2026-06-15")],
+            &[
+                ("language", &language),
+                ("exam_type", &exam),
+                ("score", "560"),
+                ("exam_date", "2026-06-15"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -121,12 +133,25 @@ async fn fill(c: &mut Client, id: i64) {
     let required: Vec<String> = page
         .html()
         .select(&sel)
-        .filter(|e| e.select(&scraper::Selector::parse(".req").unwrap()).next().is_some())
-        .filter_map(|e| e.value().attr("id").map(|i| i.trim_start_matches("type-").to_owned()))
+        .filter(|e| {
+            e.select(&scraper::Selector::parse(".req").unwrap())
+                .next()
+                .is_some()
+        })
+        .filter_map(|e| {
+            e.value()
+                .attr("id")
+                .map(|i| i.trim_start_matches("type-").to_owned())
+        })
         .collect();
     assert!(!required.is_empty());
     for t in required {
-        let r = c.upload(&format!("/applications/{id}/attachments?type={t}"), &[("张三护照.pdf", &pdf_bytes())]).await;
+        let r = c
+            .upload(
+                &format!("/applications/{id}/attachments?type={t}"),
+                &[("张三护照.pdf", &pdf_bytes())],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     }
 }
@@ -135,141 +160,275 @@ fn version_of(r: &crate::support::Resp) -> String {
     attr(r, "input[name=version]", "value")
 }
 
-both!(a_student_applies_through_every_step_and_sees_under_review_and_the_history, with_demo, |app| {
-    let mut c = app.signed_in(STUDENT, PASSWORD).await;
-    let program = open_program(&app).await;
-    let id = start(&mut c, program).await;
-    fill(&mut c, id).await;
-    let check = c.get(&format!("/applications/{id}/submit")).await;
-    assert_eq!(check.status, StatusCode::OK, "{}", check.select("#problems").join(" "));
-    let r = c.post(&format!("/applications/{id}/submit"), &[("version", &version_of(&check))]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let view = c.get(&format!("/applications/{id}?tab=history")).await;
-    assert!(view.text().contains("申请中"));
-    assert!(view.select("#history td").iter().any(|t| t.contains("提交")));
-    // The uploaded Chinese-named file comes back byte-identical with its name kept.
-    let files = c.get(&format!("/applications/{id}?tab=attachments")).await;
-    assert!(files.text().contains("张三护照.pdf"));
-    let link = attr(&files, ".file-list a", "href");
-    let dl = c.get(&link).await;
-    assert_eq!(dl.status, StatusCode::OK);
-    assert_eq!(dl.body, pdf_bytes());
-    let cd = dl.headers.get("content-disposition").unwrap().to_str().unwrap().to_owned();
-    assert!(cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''"), "{cd}");
-});
-
-both!(submitting_an_incomplete_application_lists_every_missing_field_with_a_link, with_demo, |app| {
-    let mut c = app.signed_in(STUDENT, PASSWORD).await;
-    let program = open_program(&app).await;
-    let id = start(&mut c, program).await;
-    let check = c.get(&format!("/applications/{id}/submit")).await;
-    assert_eq!(check.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let links = check.select("#problems li");
-    assert!(links.len() >= 10, "{links:?}");
-    let info = c.get(&format!("/applications/{id}/step/info")).await;
-    let r = c.post(&format!("/applications/{id}/submit"), &[("version", &version_of(&info))]).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let hrefs: Vec<String> = {
-        let sel = scraper::Selector::parse("#problems a").unwrap();
-        check.html().select(&sel).filter_map(|a| a.value().attr("href").map(str::to_owned)).collect()
-    };
-    assert!(hrefs.iter().any(|h| h.contains("/step/info#f-choice_1")), "{hrefs:?}");
-});
-
-both!(a_student_cannot_see_or_change_another_students_application_or_files, with_demo, |app| {
-    let mut owner = app.signed_in(STUDENT, PASSWORD).await;
-    let program = open_program(&app).await;
-    let id = start(&mut owner, program).await;
-    fill(&mut owner, id).await;
-    let files = owner.get(&format!("/applications/{id}/step/attachments")).await;
-    let file_link = attr(&files, ".file-list a", "href");
-    let mut other = app.signed_in(OTHER_STUDENT, PASSWORD).await;
-    for path in [
-        format!("/applications/{id}"),
-        format!("/applications/{id}/step/info"),
-        format!("/applications/{id}/submit"),
-        file_link.clone(),
-        format!("{file_link}/view"),
-    ] {
-        let r = other.get(&path).await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "GET {path}");
-        assert!(!r.text().contains("张三护照"));
+both!(
+    a_student_applies_through_every_step_and_sees_under_review_and_the_history,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let program = open_program(&app).await;
+        let id = start(&mut c, program).await;
+        fill(&mut c, id).await;
+        let check = c.get(&format!("/applications/{id}/submit")).await;
+        assert_eq!(
+            check.status,
+            StatusCode::OK,
+            "{}",
+            check.select("#problems").join(" ")
+        );
+        let r = c
+            .post(
+                &format!("/applications/{id}/submit"),
+                &[("version", &version_of(&check))],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let view = c.get(&format!("/applications/{id}?tab=history")).await;
+        assert!(view.text().contains("申请中"));
+        assert!(
+            view.select("#history td")
+                .iter()
+                .any(|t| t.contains("提交"))
+        );
+        // The uploaded Chinese-named file comes back byte-identical with its name kept.
+        let files = c.get(&format!("/applications/{id}?tab=attachments")).await;
+        assert!(files.text().contains("张三护照.pdf"));
+        let link = attr(&files, ".file-list a", "href");
+        let dl = c.get(&link).await;
+        assert_eq!(dl.status, StatusCode::OK);
+        assert_eq!(dl.body, pdf_bytes());
+        let cd = dl
+            .headers
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''"),
+            "{cd}"
+        );
     }
-    for path in [format!("/applications/{id}/withdraw"), format!("/applications/{id}/delete"), format!("{file_link}/delete")] {
-        let r = other.post(&path, &[("version", "1")]).await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "POST {path}");
-    }
-    // Nothing changed for the owner.
-    let mine = owner.get(&format!("/applications/{id}/step/attachments")).await;
-    assert!(mine.text().contains("张三护照.pdf"));
-});
+);
 
-both!(a_form_without_the_csrf_token_or_from_another_site_is_refused, with_demo, |app| {
-    let mut c = app.signed_in(STUDENT, PASSWORD).await;
-    let r = c.post_without_token("/logout", &[]).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = c.post_without_token("/logout", &[("_csrf", "forged.token")]).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // Still signed in.
-    assert_eq!(c.get("/applications").await.status, StatusCode::OK);
-});
-
-both!(a_stale_application_form_gets_a_conflict_and_keeps_the_input, with_demo, |app| {
-    let mut c = app.signed_in(STUDENT, PASSWORD).await;
-    let program = open_program(&app).await;
-    let id = start(&mut c, program).await;
-    let page = c.get(&format!("/applications/{id}/step/info")).await;
-    let v = version_of(&page);
-    let first = c.post(&format!("/applications/{id}/step/info"), &[("version", &v), ("action", "save"), ("exchange_duration", "一学期")]).await;
-    assert_eq!(first.status, StatusCode::SEE_OTHER);
-    let stale = c.post(&format!("/applications/{id}/step/info"), &[("version", &v), ("action", "save"), ("exchange_duration", "两学期")]).await;
-    assert_eq!(stale.status, StatusCode::CONFLICT);
-    assert_eq!(attr(&stale, "#f-exchange_duration", "value"), "两学期");
-});
-
-both!(a_wrong_value_is_shown_beside_its_field_and_nothing_typed_is_lost, with_demo, |app| {
-    let mut c = app.signed_in(STUDENT, PASSWORD).await;
-    let program = open_program(&app).await;
-    let id = start(&mut c, program).await;
-    let page = c.get(&format!("/applications/{id}/step/info")).await;
-    let r = c
-        .post(
-            &format!("/applications/{id}/step/info"),
-            &[("version", &version_of(&page)), ("action", "save"), ("exchange_from", "2027-06-30"), ("exchange_to", "2027-02-15"), ("gpa", "9.9"), ("group_leader", "国际处 王老师")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(!r.select("#f-exchange_to-error").is_empty());
-    assert!(!r.select("#f-gpa-error").is_empty());
-    assert_eq!(attr(&r, "#f-group_leader", "value"), "国际处 王老师");
-    assert_eq!(attr(&r, "#f-gpa", "value"), "9.9");
-});
-
-both!(signing_in_with_a_wrong_password_five_times_locks_without_revealing_the_account, with_demo, |app| {
-    let mut c = app.client();
-    let unknown = c.post("/login", &[("username", "no-such-user"), ("password", "x")]).await;
-    for _ in 0..5 {
-        let r = c.post("/login", &[("username", STUDENT), ("password", "wrong")]).await;
+both!(
+    submitting_an_incomplete_application_lists_every_missing_field_with_a_link,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let program = open_program(&app).await;
+        let id = start(&mut c, program).await;
+        let check = c.get(&format!("/applications/{id}/submit")).await;
+        assert_eq!(check.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let links = check.select("#problems li");
+        assert!(links.len() >= 10, "{links:?}");
+        let info = c.get(&format!("/applications/{id}/step/info")).await;
+        let r = c
+            .post(
+                &format!("/applications/{id}/submit"),
+                &[("version", &version_of(&info))],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(r.select("#login-error"), unknown.select("#login-error"));
+        let hrefs: Vec<String> = {
+            let sel = scraper::Selector::parse("#problems a").unwrap();
+            check
+                .html()
+                .select(&sel)
+                .filter_map(|a| a.value().attr("href").map(str::to_owned))
+                .collect()
+        };
+        assert!(
+            hrefs.iter().any(|h| h.contains("/step/info#f-choice_1")),
+            "{hrefs:?}"
+        );
     }
-    let locked = c.post("/login", &[("username", STUDENT), ("password", PASSWORD)]).await;
-    assert_eq!(locked.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(locked.select("#login-error"), unknown.select("#login-error"));
-});
+);
 
-both!(a_new_student_must_change_the_initial_password_before_anything_else, with_demo, |app| {
-    let mut c = app.client();
-    let r = c.post("/login", &[("username", "2025010109"), ("password", "20250109")]).await;
-    assert_eq!(r.location(), "/password");
-    assert_eq!(c.get("/programs").await.location(), "/password");
-    let r = c.post("/password", &[("old_password", "20250109"), ("new_password", "short"), ("confirm_password", "short")]).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(!r.select("#f-new_password-error").is_empty());
-    let r = c.post("/password", &[("old_password", "20250109"), ("new_password", "Newpass#2026"), ("confirm_password", "Newpass#2026")]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(c.get("/programs").await.status, StatusCode::OK);
-});
+both!(
+    a_student_cannot_see_or_change_another_students_application_or_files,
+    with_demo,
+    |app| {
+        let mut owner = app.signed_in(STUDENT, PASSWORD).await;
+        let program = open_program(&app).await;
+        let id = start(&mut owner, program).await;
+        fill(&mut owner, id).await;
+        let files = owner
+            .get(&format!("/applications/{id}/step/attachments"))
+            .await;
+        let file_link = attr(&files, ".file-list a", "href");
+        let mut other = app.signed_in(OTHER_STUDENT, PASSWORD).await;
+        for path in [
+            format!("/applications/{id}"),
+            format!("/applications/{id}/step/info"),
+            format!("/applications/{id}/submit"),
+            file_link.clone(),
+            format!("{file_link}/view"),
+        ] {
+            let r = other.get(&path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "GET {path}");
+            assert!(!r.text().contains("张三护照"));
+        }
+        for path in [
+            format!("/applications/{id}/withdraw"),
+            format!("/applications/{id}/delete"),
+            format!("{file_link}/delete"),
+        ] {
+            let r = other.post(&path, &[("version", "1")]).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "POST {path}");
+        }
+        // Nothing changed for the owner.
+        let mine = owner
+            .get(&format!("/applications/{id}/step/attachments"))
+            .await;
+        assert!(mine.text().contains("张三护照.pdf"));
+    }
+);
+
+both!(
+    a_form_without_the_csrf_token_or_from_another_site_is_refused,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let r = c.post_without_token("/logout", &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = c
+            .post_without_token("/logout", &[("_csrf", "forged.token")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // Still signed in.
+        assert_eq!(c.get("/applications").await.status, StatusCode::OK);
+    }
+);
+
+both!(
+    a_stale_application_form_gets_a_conflict_and_keeps_the_input,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let program = open_program(&app).await;
+        let id = start(&mut c, program).await;
+        let page = c.get(&format!("/applications/{id}/step/info")).await;
+        let v = version_of(&page);
+        let first = c
+            .post(
+                &format!("/applications/{id}/step/info"),
+                &[
+                    ("version", &v),
+                    ("action", "save"),
+                    ("exchange_duration", "一学期"),
+                ],
+            )
+            .await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER);
+        let stale = c
+            .post(
+                &format!("/applications/{id}/step/info"),
+                &[
+                    ("version", &v),
+                    ("action", "save"),
+                    ("exchange_duration", "两学期"),
+                ],
+            )
+            .await;
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert_eq!(attr(&stale, "#f-exchange_duration", "value"), "两学期");
+    }
+);
+
+both!(
+    a_wrong_value_is_shown_beside_its_field_and_nothing_typed_is_lost,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let program = open_program(&app).await;
+        let id = start(&mut c, program).await;
+        let page = c.get(&format!("/applications/{id}/step/info")).await;
+        let r = c
+            .post(
+                &format!("/applications/{id}/step/info"),
+                &[
+                    ("version", &version_of(&page)),
+                    ("action", "save"),
+                    ("exchange_from", "2027-06-30"),
+                    ("exchange_to", "2027-02-15"),
+                    ("gpa", "9.9"),
+                    ("group_leader", "国际处 王老师"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!r.select("#f-exchange_to-error").is_empty());
+        assert!(!r.select("#f-gpa-error").is_empty());
+        assert_eq!(attr(&r, "#f-group_leader", "value"), "国际处 王老师");
+        assert_eq!(attr(&r, "#f-gpa", "value"), "9.9");
+    }
+);
+
+both!(
+    signing_in_with_a_wrong_password_five_times_locks_without_revealing_the_account,
+    with_demo,
+    |app| {
+        let mut c = app.client();
+        let unknown = c
+            .post("/login", &[("username", "no-such-user"), ("password", "x")])
+            .await;
+        for _ in 0..5 {
+            let r = c
+                .post("/login", &[("username", STUDENT), ("password", "wrong")])
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(r.select("#login-error"), unknown.select("#login-error"));
+        }
+        let locked = c
+            .post("/login", &[("username", STUDENT), ("password", PASSWORD)])
+            .await;
+        assert_eq!(locked.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            locked.select("#login-error"),
+            unknown.select("#login-error")
+        );
+    }
+);
+
+both!(
+    a_new_student_must_change_the_initial_password_before_anything_else,
+    with_demo,
+    |app| {
+        let mut c = app.client();
+        let r = c
+            .post(
+                "/login",
+                &[("username", "2025010109"), ("password", "20250109")],
+            )
+            .await;
+        assert_eq!(r.location(), "/password");
+        assert_eq!(c.get("/programs").await.location(), "/password");
+        let r = c
+            .post(
+                "/password",
+                &[
+                    ("old_password", "20250109"),
+                    ("new_password", "short"),
+                    ("confirm_password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!r.select("#f-new_password-error").is_empty());
+        let r = c
+            .post(
+                "/password",
+                &[
+                    ("old_password", "20250109"),
+                    ("new_password", "Newpass#2026"),
+                    ("confirm_password", "Newpass#2026"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(c.get("/programs").await.status, StatusCode::OK);
+    }
+);
 
 both!(signing_out_ends_the_session, with_demo, |app| {
     let mut c = app.signed_in(STUDENT, PASSWORD).await;
@@ -278,100 +437,169 @@ both!(signing_out_ends_the_session, with_demo, |app| {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let mut replay = app.client();
     replay.cookies = old;
-    assert_eq!(replay.get("/applications").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        replay.get("/applications").await.status,
+        StatusCode::SEE_OTHER
+    );
 });
 
-both!(twenty_concurrent_submits_of_one_students_drafts_leave_exactly_one_submitted, with_demo, |app| {
-    let mut c = app.signed_in(STUDENT, PASSWORD).await;
-    let program = open_program(&app).await;
-    let first = start(&mut c, program).await;
-    fill(&mut c, first).await;
-    // Nineteen more complete drafts: copies of the first, rows and files included.
-    let db = &app.state.db;
-    let mut ids = vec![first];
-    for _ in 0..19 {
-        let mut tx = db.begin().await.unwrap();
-        let new_id = tx
-            .insert_id(
+both!(
+    twenty_concurrent_submits_of_one_students_drafts_leave_exactly_one_submitted,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let program = open_program(&app).await;
+        let first = start(&mut c, program).await;
+        fill(&mut c, first).await;
+        // Nineteen more complete drafts: copies of the first, rows and files included.
+        let db = &app.state.db;
+        let mut ids = vec![first];
+        for _ in 0..19 {
+            let mut tx = db.begin().await.unwrap();
+            let new_id = tx
+                .insert_id(
+                    Query::insert()
+                        .into_table("applications")
+                        .columns([
+                            "student_id",
+                            "program_id",
+                            "round_year",
+                            "status",
+                            "version",
+                            "info",
+                            "passport_no_enc",
+                            "created_at",
+                            "updated_at",
+                        ])
+                        .select_from(
+                            Query::select()
+                                .columns([
+                                    "student_id",
+                                    "program_id",
+                                    "round_year",
+                                    "status",
+                                    "version",
+                                    "info",
+                                    "passport_no_enc",
+                                    "created_at",
+                                    "updated_at",
+                                ])
+                                .from("applications")
+                                .and_where(Expr::col("id").eq(first))
+                                .to_owned(),
+                        )
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            tx.insert(
                 Query::insert()
-                    .into_table("applications")
-                    .columns(["student_id", "program_id", "round_year", "status", "version", "info", "passport_no_enc", "created_at", "updated_at"])
+                    .into_table("language_scores")
+                    .columns([
+                        "application_id",
+                        "language",
+                        "exam_type",
+                        "score",
+                        "exam_date",
+                        "sort_order",
+                    ])
                     .select_from(
                         Query::select()
-                            .columns(["student_id", "program_id", "round_year", "status", "version", "info", "passport_no_enc", "created_at", "updated_at"])
-                            .from("applications")
-                            .and_where(Expr::col("id").eq(first))
+                            .expr(Expr::val(new_id))
+                            .columns(["language", "exam_type", "score", "exam_date", "sort_order"])
+                            .from("language_scores")
+                            .and_where(Expr::col("application_id").eq(first))
                             .to_owned(),
                     )
                     .unwrap(),
             )
             .await
             .unwrap();
-        tx.insert(
-            Query::insert()
-                .into_table("language_scores")
-                .columns(["application_id", "language", "exam_type", "score", "exam_date", "sort_order"])
-                .select_from(
-                    Query::select()
-                        .expr(Expr::val(new_id))
-                        .columns(["language", "exam_type", "score", "exam_date", "sort_order"])
-                        .from("language_scores")
-                        .and_where(Expr::col("application_id").eq(first))
-                        .to_owned(),
+            tx.insert(
+                Query::insert()
+                    .into_table("attachments")
+                    .columns([
+                        "application_id",
+                        "attachment_type_id",
+                        "storage_key",
+                        "original_name",
+                        "format",
+                        "size_bytes",
+                        "sha256",
+                        "uploaded_by",
+                        "created_at",
+                    ])
+                    .select_from(
+                        Query::select()
+                            .expr(Expr::val(new_id))
+                            .column("attachment_type_id")
+                            .expr(Expr::cust(format!("storage_key || '-{new_id}'")))
+                            .columns([
+                                "original_name",
+                                "format",
+                                "size_bytes",
+                                "sha256",
+                                "uploaded_by",
+                                "created_at",
+                            ])
+                            .from("attachments")
+                            .and_where(Expr::col("application_id").eq(first))
+                            .to_owned(),
+                    )
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            ids.push(new_id);
+        }
+        let version: i64 = db
+            .scalar(
+                &Query::select()
+                    .column("version")
+                    .from("applications")
+                    .and_where(Expr::col("id").eq(first))
+                    .to_owned(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let mut tasks = Vec::new();
+        for id in ids {
+            let version = version.to_string();
+            let mut c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                c.post(
+                    &format!("/applications/{id}/submit"),
+                    &[("version", &version)],
                 )
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-        tx.insert(
-            Query::insert()
-                .into_table("attachments")
-                .columns(["application_id", "attachment_type_id", "storage_key", "original_name", "format", "size_bytes", "sha256", "uploaded_by", "created_at"])
-                .select_from(
-                    Query::select()
-                        .expr(Expr::val(new_id))
-                        .column("attachment_type_id")
-                        .expr(Expr::cust(format!("storage_key || '-{new_id}'")))
-                        .columns(["original_name", "format", "size_bytes", "sha256", "uploaded_by", "created_at"])
-                        .from("attachments")
-                        .and_where(Expr::col("application_id").eq(first))
-                        .to_owned(),
-                )
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        ids.push(new_id);
+                .await
+                .status
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s != StatusCode::INTERNAL_SERVER_ERROR),
+            "{statuses:?}"
+        );
+        let submitted = db
+            .count(
+                &Query::select()
+                    .expr(Expr::col("id").count())
+                    .from("applications")
+                    .and_where(Expr::col("status").eq("under_review"))
+                    .to_owned(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(submitted, 1, "{statuses:?}");
     }
-    let version: i64 = db
-        .scalar(&Query::select().column("version").from("applications").and_where(Expr::col("id").eq(first)).to_owned())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut tasks = Vec::new();
-    for id in ids {
-        let version = version.to_string();
-        let mut c = c.clone();
-        tasks.push(tokio::spawn(async move { c.post(&format!("/applications/{id}/submit"), &[("version", &version)]).await.status }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
-    assert!(statuses.iter().all(|s| *s != StatusCode::INTERNAL_SERVER_ERROR), "{statuses:?}");
-    let submitted = db
-        .count(
-            &Query::select()
-                .expr(Expr::col("id").count())
-                .from("applications")
-                .and_where(Expr::col("status").eq("under_review"))
-                .to_owned(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(submitted, 1, "{statuses:?}");
-});
+);
 
 both!(the_health_check_answers_once_migrated, spawn, |app| {
     let mut c = app.client();
@@ -379,17 +607,21 @@ both!(the_health_check_answers_once_migrated, spawn, |app| {
     assert_eq!(r.status, StatusCode::OK);
 });
 
-both!(every_student_page_is_served_in_chinese_and_in_english, with_demo, |app| {
-    let mut c = app.signed_in(STUDENT, PASSWORD).await;
-    for path in ["/", "/programs", "/applications", "/profile", "/messages"] {
-        let zh = c.get(path).await;
-        assert_eq!(zh.status, StatusCode::OK, "{path}");
-        assert!(zh.text().contains("lang=\"zh-CN\""));
+both!(
+    every_student_page_is_served_in_chinese_and_in_english,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        for path in ["/", "/programs", "/applications", "/profile", "/messages"] {
+            let zh = c.get(path).await;
+            assert_eq!(zh.status, StatusCode::OK, "{path}");
+            assert!(zh.text().contains("lang=\"zh-CN\""));
+        }
+        c.get("/lang/en?back=/").await;
+        for path in ["/", "/programs", "/applications", "/profile", "/messages"] {
+            let en = c.get(path).await;
+            assert_eq!(en.status, StatusCode::OK, "{path}");
+            assert!(en.text().contains("lang=\"en\""), "{path}");
+        }
     }
-    c.get("/lang/en?back=/").await;
-    for path in ["/", "/programs", "/applications", "/profile", "/messages"] {
-        let en = c.get(path).await;
-        assert_eq!(en.status, StatusCode::OK, "{path}");
-        assert!(en.text().contains("lang=\"en\""), "{path}");
-    }
-});
+);

@@ -3,5 +3,6 @@
 
 mod support;
 
-mod http;
+mod api;
 mod browser;
+mod http;

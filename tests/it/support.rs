@@ -48,7 +48,9 @@ async fn pg_admin() -> Option<sqlx::PgPool> {
             if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
                 panic!("PostgreSQL at 127.0.0.1:5432 is required in CI: {e}");
             }
-            eprintln!("\n!!! SKIPPED a PostgreSQL test: no PostgreSQL at 127.0.0.1:5432 ({e}) !!!\n");
+            eprintln!(
+                "\n!!! SKIPPED a PostgreSQL test: no PostgreSQL at 127.0.0.1:5432 ({e}) !!!\n"
+            );
             None
         }
     }
@@ -60,7 +62,10 @@ impl TestApp {
         let dir = std::env::temp_dir().join(unique("outbound-test"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let (url, pg_db) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}", dir.join("outbound.db").display()), None),
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.join("outbound.db").display()),
+                None,
+            ),
             Backend::Postgres => {
                 let admin = pg_admin().await?;
                 let name = unique("outbound_t");
@@ -69,7 +74,10 @@ impl TestApp {
                     .await
                     .expect("create test database");
                 admin.close().await;
-                (format!("postgres://postgres@127.0.0.1:5432/{name}"), Some(name))
+                (
+                    format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                    Some(name),
+                )
             }
         };
         let config = Config {
@@ -78,9 +86,16 @@ impl TestApp {
             secure_cookies: false,
             data_key: None,
         };
-        let state = web::server::open(&config).await.expect("open the application");
+        let state = web::server::open(&config)
+            .await
+            .expect("open the application");
         let router = web::router(state.clone());
-        Some(TestApp { state, router, dir, pg_db })
+        Some(TestApp {
+            state,
+            router,
+            dir,
+            pg_db,
+        })
     }
 
     /// The same with the demo data set loaded.
@@ -94,7 +109,11 @@ impl TestApp {
 
     /// A browser-like client with its own cookie jar.
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), cookies: HashMap::new(), peer: "127.0.0.1:40000".parse().unwrap() }
+        Client {
+            router: self.router.clone(),
+            cookies: HashMap::new(),
+            peer: "127.0.0.1:40000".parse().unwrap(),
+        }
     }
 
     /// A client signed in as `username` (who has changed the initial password).
@@ -106,9 +125,14 @@ impl TestApp {
 
     /// Serves the app on a real socket (port 0); returns its address.
     pub async fn serve(&self) -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = self.router.clone().into_make_service_with_connect_info::<SocketAddr>();
+        let app = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
         });
@@ -121,10 +145,12 @@ impl TestApp {
         if let Some(name) = self.pg_db
             && let Some(admin) = pg_admin().await
         {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&admin)
-                .await
-                .ok();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await
+            .ok();
             admin.close().await;
         }
         std::fs::remove_dir_all(&self.dir).ok();
@@ -187,7 +213,10 @@ impl Resp {
     /// Texts of the elements matching a CSS selector.
     pub fn select(&self, css: &str) -> Vec<String> {
         let sel = scraper::Selector::parse(css).expect("valid selector");
-        self.html().select(&sel).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
+        self.html()
+            .select(&sel)
+            .map(|e| e.text().collect::<String>().trim().to_owned())
+            .collect()
     }
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("JSON body")
@@ -196,20 +225,30 @@ impl Resp {
 
 impl Client {
     pub fn csrf(&self) -> String {
-        self.cookies.get(outbound::auth::csrf::COOKIE).cloned().unwrap_or_default()
+        self.cookies
+            .get(outbound::auth::csrf::COOKIE)
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub async fn send(&mut self, req: Request<Body>) -> Resp {
         let mut req = req;
-        req.headers_mut().insert(header::HOST, "localhost".parse().unwrap());
+        req.headers_mut()
+            .insert(header::HOST, "localhost".parse().unwrap());
         if !self.cookies.is_empty() {
-            req.headers_mut().insert(header::COOKIE, self.cookie_header().parse().unwrap());
+            req.headers_mut()
+                .insert(header::COOKIE, self.cookie_header().parse().unwrap());
         }
-        req.extensions_mut().insert(axum::extract::ConnectInfo(self.peer));
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         for v in res.headers().get_all(header::SET_COOKIE) {
             let v = v.to_str().unwrap_or_default();
@@ -224,8 +263,18 @@ impl Client {
         }
         let status = res.status();
         let headers = res.headers().clone();
-        let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
-        Resp { status, headers, body }
+        let body = res
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {
@@ -234,7 +283,8 @@ impl Client {
             let req = Request::get("/login").body(Body::empty()).unwrap();
             self.send(req).await;
         }
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     /// Posts a form with the CSRF token added.
@@ -274,7 +324,10 @@ impl Client {
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
         let req = Request::post(path)
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .header("x-csrf-token", self.csrf())
             .body(Body::from(body))
             .unwrap();
@@ -283,8 +336,15 @@ impl Client {
 
     /// Signs in through the sign-in form; panics when it fails.
     pub async fn login(&mut self, username: &str, password: &str) {
-        let r = self.post("/login", &[("username", username), ("password", password)]).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in as {username} failed: {}", r.text());
+        let r = self
+            .post("/login", &[("username", username), ("password", password)])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "sign-in as {username} failed: {}",
+            r.text()
+        );
     }
 }
 

@@ -62,7 +62,9 @@ pub struct CsrfBody {
 }
 
 /// The value of the CSRF cookie among `Set-Cookie` headers (the token a fresh sign-in issued).
-fn issued_token<'a>(headers: impl IntoIterator<Item = &'a (header::HeaderName, HeaderValue)>) -> String {
+fn issued_token<'a>(
+    headers: impl IntoIterator<Item = &'a (header::HeaderName, HeaderValue)>,
+) -> String {
     let prefix = format!("{}=", csrf::COOKIE);
     headers
         .into_iter()
@@ -74,24 +76,33 @@ fn issued_token<'a>(headers: impl IntoIterator<Item = &'a (header::HeaderName, H
         .to_owned()
 }
 
-async fn session_info(state: &AppState, user_id: i64, csrf_token: String) -> AppResult<SessionInfo> {
-    let row = users::by_id(&state.db, user_id).await?.ok_or(AppError::Unauthenticated)?;
+async fn session_info(
+    state: &AppState,
+    user_id: i64,
+    csrf_token: String,
+) -> AppResult<SessionInfo> {
+    let row = users::by_id(&state.db, user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     let roles = users::roles(&state.db, user_id).await?;
     Ok(SessionInfo {
-        user: UserInfo { id: row.id, username: row.username, display_name: row.display_name },
+        user: UserInfo {
+            id: row.id,
+            username: row.username,
+            display_name: row.display_name,
+        },
         roles: roles.0.iter().map(|r| role_code(*r).to_owned()).collect(),
         must_change_password: row.must_change_password,
         csrf_token,
     })
 }
 
-/// A response that opens a session: the session cookie and a new CSRF token (appended, so
-/// that both cookies reach the client).
+/// A response that opens a session: the session cookie and a new CSRF token.
 async fn opened(state: &AppState, user_id: i64, token: &str) -> AppResult<Response> {
     let cookies = session_cookies(state, token);
-    let csrf_token = issued_token(cookies.iter());
+    let csrf_token = issued_token(cookies.0.iter());
     let info = session_info(state, user_id, csrf_token).await?;
-    Ok((AppendHeaders(cookies), axum::Json(info)).into_response())
+    Ok((cookies, axum::Json(info)).into_response())
 }
 
 /// 登录 / Sign in.
@@ -131,7 +142,9 @@ async fn sign_in(
 )]
 async fn current(State(state): State<AppState>, ctx: Ctx) -> AppResult<axum::Json<SessionInfo>> {
     let user = ctx.user()?;
-    Ok(axum::Json(session_info(&state, user.id, ctx.csrf.clone()).await?))
+    Ok(axum::Json(
+        session_info(&state, user.id, ctx.csrf.clone()).await?,
+    ))
 }
 
 /// 退出 / Sign out.
@@ -151,8 +164,14 @@ async fn sign_out(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
     Ok((
         AppendHeaders([
             (header::SET_COOKIE, cookies::clear(session::COOKIE)),
-            (header::SET_COOKIE, cookies::set(csrf::COOKIE, &token, None, state.config.secure_cookies)),
-            (header::HeaderName::from_static("x-outbound-csrf-rotated"), HeaderValue::from_static("1")),
+            (
+                header::SET_COOKIE,
+                cookies::set(csrf::COOKIE, &token, None, state.config.secure_cookies),
+            ),
+            (
+                header::HeaderName::from_static("x-outbound-csrf-rotated"),
+                HeaderValue::from_static("1"),
+            ),
         ]),
         axum::Json(CsrfBody { csrf_token: token }),
     )
@@ -221,8 +240,14 @@ mod tests {
     #[test]
     fn the_issued_token_is_read_from_the_csrf_cookie_header() {
         let headers = [
-            (header::SET_COOKIE, HeaderValue::from_static("outbound_session=s; Path=/; HttpOnly")),
-            (header::SET_COOKIE, HeaderValue::from_static("outbound_csrf=abc.def; Path=/; HttpOnly")),
+            (
+                header::SET_COOKIE,
+                HeaderValue::from_static("outbound_session=s; Path=/; HttpOnly"),
+            ),
+            (
+                header::SET_COOKIE,
+                HeaderValue::from_static("outbound_csrf=abc.def; Path=/; HttpOnly"),
+            ),
         ];
         assert_eq!(issued_token(headers.iter()), "abc.def");
         assert_eq!(issued_token([].iter()), "");

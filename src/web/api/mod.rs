@@ -10,6 +10,7 @@
 mod applications;
 mod attachments;
 mod auth;
+mod dicts;
 mod idempotency;
 mod profile;
 mod programs;
@@ -65,6 +66,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(programs::router())
         .merge(applications::router())
         .merge(attachments::router())
+        .merge(dicts::router())
 }
 
 /// The document's frame (title, description, security schemes) around the routes' paths,
@@ -76,7 +78,10 @@ fn document_with(routes: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
 async fn openapi_json(json: Arc<str>) -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         json.to_string(),
@@ -111,6 +116,7 @@ The JSON interface of the outbound-exchange system: sign-in, profile, programs, 
         (name = "programs", description = "交流项目 / Programs"),
         (name = "applications", description = "项目申请 / Applications"),
         (name = "attachments", description = "附件 / Attachments"),
+        (name = "dictionaries", description = "字典（表单选项）/ Code lists (form choices)"),
     ),
     components(schemas(ErrorBody, ErrorField)),
     security(("session" = []))
@@ -191,15 +197,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormJson<T> {
     }
 }
 
+/// Path parameters; one that does not parse (`/applications/abc`) names nothing: 404.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        Ok(ApiPath(value))
+    }
+}
+
 /// A typed query string; a malformed one is a 422 on the field `query`.
 pub struct QueryParams<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let axum::extract::Query(value) = axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| invalid("query", "api.bad_query"))?;
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| invalid("query", "api.bad_query"))?;
         Ok(QueryParams(value))
     }
 }
@@ -234,9 +254,23 @@ pub struct Created {
 
 /// An error answer drawn here rather than by the middleware (it carries more than
 /// [`FieldErrors`] can: the step of each missing field).
-pub fn error_response(lang: Lang, status: StatusCode, key: &'static str, fields: Vec<ErrorField>) -> Response {
-    let body = ErrorBody { error: key.to_owned(), message: lang.t(key).to_owned(), fields };
-    (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+pub fn error_response(
+    lang: Lang,
+    status: StatusCode,
+    key: &'static str,
+    fields: Vec<ErrorField>,
+) -> Response {
+    let body = ErrorBody {
+        error: key.to_owned(),
+        message: lang.t(key).to_owned(),
+        fields,
+    };
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 /// A catalogue label and its code, as the API lists actions and reasons.
@@ -249,7 +283,10 @@ pub struct Coded {
 
 impl Coded {
     pub fn new(lang: Lang, code: &str, key: &str) -> Coded {
-        Coded { code: code.to_owned(), label: lang.t(key).to_owned() }
+        Coded {
+            code: code.to_owned(),
+            label: lang.t(key).to_owned(),
+        }
     }
 }
 
@@ -280,8 +317,13 @@ mod tests {
             "/api/v1/applications/{id}/submit",
             "/api/v1/applications/{id}/withdraw",
             "/api/v1/applications/{id}/history",
+            "/api/v1/dictionaries/{kind}",
+            "/api/v1/password",
         ] {
-            assert!(doc.paths.paths.contains_key(p), "{p} missing from {paths:?}");
+            assert!(
+                doc.paths.paths.contains_key(p),
+                "{p} missing from {paths:?}"
+            );
         }
         assert_eq!(doc.info.title, "Outbound API");
     }
@@ -291,10 +333,16 @@ mod tests {
         let json = serde_json::to_value(openapi()).expect("serialisable");
         let schemas = &json["components"]["schemas"];
         for name in crate::domain::ProfileForm::FIELDS {
-            assert!(schemas["ProfileForm"]["properties"][name].is_object(), "ProfileForm.{name}");
+            assert!(
+                schemas["ProfileForm"]["properties"][name].is_object(),
+                "ProfileForm.{name}"
+            );
         }
         for name in crate::domain::application::ApplicationInfoForm::FIELDS {
-            assert!(schemas["ApplicationInfoForm"]["properties"][name].is_object(), "ApplicationInfoForm.{name}");
+            assert!(
+                schemas["ApplicationInfoForm"]["properties"][name].is_object(),
+                "ApplicationInfoForm.{name}"
+            );
         }
         assert!(schemas["ErrorBody"].is_object());
     }

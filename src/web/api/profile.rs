@@ -53,12 +53,17 @@ pub struct ProfileView {
 }
 
 async fn view(state: &AppState, user_id: i64) -> AppResult<ProfileView> {
-    let r = students::registry(&state.db, user_id).await?.ok_or(AppError::NotFound)?;
+    let r = students::registry(&state.db, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let profile = students::profile_form(&state.db, &state.key, user_id)
         .await?
         .unwrap_or_default();
     Ok(ProfileView {
-        missing: profiles::missing_fields(&profile).into_iter().map(str::to_owned).collect(),
+        missing: profiles::missing_fields(&profile)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         profile,
         registry: RegistryInfo {
             student_no: r.student_no,
@@ -89,7 +94,10 @@ async fn view(state: &AppState, user_id: i64) -> AppResult<ProfileView> {
         (status = 404, description = "No student record", body = ErrorBody),
     )
 )]
-async fn show(State(state): State<AppState>, StudentCtx(ctx): StudentCtx) -> AppResult<axum::Json<ProfileView>> {
+async fn show(
+    State(state): State<AppState>,
+    StudentCtx(ctx): StudentCtx,
+) -> AppResult<axum::Json<ProfileView>> {
     Ok(axum::Json(view(&state, ctx.user()?.id).await?))
 }
 

@@ -2,16 +2,18 @@
 //! schools, attachment types, registration state and — for a student — what stands between
 //! them and 报名 ([`apply_blockers`], the rule the application flow enforces too).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, QueryParams};
+use super::{ApiPath, ErrorBody, QueryParams};
 use crate::db::dicts::{self, DictItem, kind};
-use crate::db::programs::{self, AttachmentType, CatalogueFilter, MAX_PER_PAGE, PartnerSchool, ProgramRow};
+use crate::db::programs::{
+    self, AttachmentType, CatalogueFilter, MAX_PER_PAGE, PartnerSchool, ProgramRow,
+};
 use crate::domain::eligibility::StudentFacts;
 use crate::i18n::Lang;
 use crate::services::programs::{apply_blockers, student_facts};
@@ -21,7 +23,9 @@ use crate::web::extract::{Ctx, Signed};
 use crate::web::pages::programs::blocker_text;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(detail))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(detail))
 }
 
 /// The catalogue's filters (智能搜索, 项目名称, 项目年度, 项目类型, 学校, 国家/地区, 申请对象,
@@ -198,10 +202,19 @@ async fn viewer_facts(state: &AppState, ctx: &Ctx) -> AppResult<Option<StudentFa
     if !user.roles.is_student() {
         return Ok(None);
     }
-    Ok(Some(student_facts(&state.db, user.id).await?.unwrap_or_default()))
+    Ok(Some(
+        student_facts(&state.db, user.id).await?.unwrap_or_default(),
+    ))
 }
 
-fn item(p: &ProgramRow, facts: Option<&StudentFacts>, now: DateTime<Utc>, lang: Lang, types: &[DictItem], countries: &[DictItem]) -> ProgramItem {
+fn item(
+    p: &ProgramRow,
+    facts: Option<&StudentFacts>,
+    now: DateTime<Utc>,
+    lang: Lang,
+    types: &[DictItem],
+    countries: &[DictItem],
+) -> ProgramItem {
     let registration = p.registration(now);
     ProgramItem {
         id: p.id,
@@ -227,7 +240,9 @@ fn item(p: &ProgramRow, facts: Option<&StudentFacts>, now: DateTime<Utc>, lang: 
         reg_end: p.reg_end,
         published_at: p.published_at,
         registration: registration.code().to_owned(),
-        registration_label: lang.t(&format!("programs.reg.{}", registration.code())).to_owned(),
+        registration_label: lang
+            .t(&format!("programs.reg.{}", registration.code()))
+            .to_owned(),
         eligibility: facts.map(|facts| {
             let blockers = apply_blockers(p, facts, now);
             Eligibility {
@@ -235,7 +250,10 @@ fn item(p: &ProgramRow, facts: Option<&StudentFacts>, now: DateTime<Utc>, lang: 
                 late: registration.is_late(),
                 reasons: blockers
                     .iter()
-                    .map(|k| Reason { code: (*k).to_owned(), message: blocker_text(lang, k, p) })
+                    .map(|k| Reason {
+                        code: (*k).to_owned(),
+                        message: blocker_text(lang, k, p),
+                    })
                     .collect(),
             }
         }),
@@ -305,10 +323,11 @@ async fn list(
 async fn detail(
     State(state): State<AppState>,
     Signed(ctx): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<i64>,
 ) -> AppResult<axum::Json<ProgramDetail>> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let p = programs::visible_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let p = programs::visible_by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let now = Utc::now();
     let facts = viewer_facts(&state, &ctx).await?;
     let types = dicts::items(&state.db, kind::PROGRAM_TYPE).await?;

@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::ProfileForm;
@@ -54,7 +54,9 @@ fn string_form<T: Default + Serialize>(description: &str) -> RefOr<Schema> {
             };
             object = object.property(
                 name,
-                ObjectBuilder::new().schema_type(Type::String).description(label),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(label),
             );
         }
     }

@@ -11,12 +11,16 @@ use axum::{Form, Router};
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::db::applications::{self as apps, ApplicationRow, AttachmentRow, HistoryRow, LanguageRow, ListRow, SupplementRow};
+use crate::db::applications::{
+    self as apps, ApplicationRow, AttachmentRow, HistoryRow, LanguageRow, ListRow, SupplementRow,
+};
 use crate::db::dicts::{self, DictItem, kind};
 use crate::db::programs::{self, AttachmentType, PartnerSchool, ProgramRow};
 use crate::db::students;
 use crate::domain::FieldErrors;
-use crate::domain::application::{ApplicationInfoForm, FundingItem, LanguageScoreForm, MAX_CHOICES, MissingField, Step};
+use crate::domain::application::{
+    ApplicationInfoForm, FundingItem, LanguageScoreForm, MAX_CHOICES, MissingField, Step,
+};
 use crate::domain::profile::ProfileForm;
 use crate::domain::status::{Action, Actor, Status};
 use crate::services::applications::{self as service, SubmitError};
@@ -36,11 +40,23 @@ pub fn router() -> Router<AppState> {
         .route("/programs/{id}/apply", get(notice).post(start))
         .route("/applications", get(list))
         .route("/applications/{id}", get(view))
-        .route("/applications/{id}/step/{step}", get(step_page).post(step_save))
+        .route(
+            "/applications/{id}/step/{step}",
+            get(step_page).post(step_save),
+        )
         .route("/applications/{id}/languages", post(language_add))
-        .route("/applications/{id}/languages/{row}", get(language_edit).post(language_update))
-        .route("/applications/{id}/languages/{row}/delete", post(language_delete))
-        .route("/applications/{id}/languages/{row}/backfill", post(backfill))
+        .route(
+            "/applications/{id}/languages/{row}",
+            get(language_edit).post(language_update),
+        )
+        .route(
+            "/applications/{id}/languages/{row}/delete",
+            post(language_delete),
+        )
+        .route(
+            "/applications/{id}/languages/{row}/backfill",
+            post(backfill),
+        )
         .route("/applications/{id}/submit", get(submit_page).post(submit))
         .route("/applications/{id}/withdraw", post(withdraw))
         .route("/applications/{id}/delete", post(delete))
@@ -58,7 +74,11 @@ pub fn who(ctx: &Ctx, ip: &str) -> Who {
 
 /// A redirect carrying a flash message.
 fn redirect_flash(to: &str, kind: &str, text: &str) -> Response {
-    ([(header::SET_COOKIE, flash_cookie(kind, text))], Redirect::to(to)).into_response()
+    (
+        [(header::SET_COOKIE, flash_cookie(kind, text))],
+        Redirect::to(to),
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,7 +97,9 @@ struct NoticePage {
 const READ_FOR_MS: i64 = 2_000;
 
 fn opened_token(state: &AppState, user_id: i64, program_id: i64, at_ms: i64) -> String {
-    let sig = state.key.lookup_hash(&format!("notice:{user_id}:{program_id}:{at_ms}"));
+    let sig = state
+        .key
+        .lookup_hash(&format!("notice:{user_id}:{program_id}:{at_ms}"));
     format!("{at_ms}.{}", &sig[..32])
 }
 
@@ -85,27 +107,68 @@ fn opened_token(state: &AppState, user_id: i64, program_id: i64, at_ms: i64) -> 
 fn read_for(state: &AppState, user_id: i64, program_id: i64, token: &str) -> Option<i64> {
     let (at, _) = token.split_once('.')?;
     let at_ms: i64 = at.parse().ok()?;
-    (opened_token(state, user_id, program_id, at_ms) == token).then(|| Utc::now().timestamp_millis() - at_ms)
+    (opened_token(state, user_id, program_id, at_ms) == token)
+        .then(|| Utc::now().timestamp_millis() - at_ms)
 }
 
-async fn notice_page(state: &AppState, ctx: &Ctx, program: ProgramRow, error: Option<String>) -> Response {
+async fn notice_page(
+    state: &AppState,
+    ctx: &Ctx,
+    program: ProgramRow,
+    error: Option<String>,
+) -> Response {
     let user_id = ctx.user.as_ref().map_or(0, |u| u.id);
     let opened = opened_token(state, user_id, program.id, Utc::now().timestamp_millis());
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    html_status(status, NoticePage { l: ctx.layout("nav.programs", "apply.notice"), program, opened, error })
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    html_status(
+        status,
+        NoticePage {
+            l: ctx.layout("nav.programs", "apply.notice"),
+            program,
+            opened,
+            error,
+        },
+    )
 }
 
-async fn notice(State(state): State<AppState>, StudentCtx(ctx): StudentCtx, Path(id): Path<i64>) -> AppResult<Response> {
-    let program = programs::visible_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+async fn notice(
+    State(state): State<AppState>,
+    StudentCtx(ctx): StudentCtx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let program = programs::visible_by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let user = ctx.user()?;
     // Before the notice: a profile that misses required fields is sent there first (seed 001).
-    let profile = students::profile_form(&state.db, &state.key, user.id).await.map_err(AppError::Unexpected)?;
-    if profile.as_ref().is_none_or(|p| !profiles::missing_fields(p).is_empty()) {
-        let next = percent_encoding::utf8_percent_encode(&format!("/programs/{id}/apply"), percent_encoding::NON_ALPHANUMERIC).to_string();
-        return Ok(redirect_flash(&format!("/profile?missing=1&next={next}"), "info", ctx.t("apply.complete_profile_first")));
+    let profile = students::profile_form(&state.db, &state.key, user.id)
+        .await
+        .map_err(AppError::Unexpected)?;
+    if profile
+        .as_ref()
+        .is_none_or(|p| !profiles::missing_fields(p).is_empty())
+    {
+        let next = percent_encoding::utf8_percent_encode(
+            &format!("/programs/{id}/apply"),
+            percent_encoding::NON_ALPHANUMERIC,
+        )
+        .to_string();
+        return Ok(redirect_flash(
+            &format!("/profile?missing=1&next={next}"),
+            "info",
+            ctx.t("apply.complete_profile_first"),
+        ));
     }
-    let facts = crate::services::programs::student_facts(&state.db, user.id).await?.unwrap_or_default();
-    if let Some(reason) = crate::services::programs::apply_blockers(&program, &facts, Utc::now()).first() {
+    let facts = crate::services::programs::student_facts(&state.db, user.id)
+        .await?
+        .unwrap_or_default();
+    if let Some(reason) =
+        crate::services::programs::apply_blockers(&program, &facts, Utc::now()).first()
+    {
         let text = crate::web::pages::programs::blocker_text(ctx.lang, reason, &program);
         return Ok(redirect_flash(&format!("/programs/{id}"), "error", &text));
     }
@@ -126,7 +189,9 @@ async fn start(
     Path(id): Path<i64>,
     Form(form): Form<StartForm>,
 ) -> AppResult<Response> {
-    let program = programs::visible_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let program = programs::visible_by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let user = ctx.user()?;
     let error = match read_for(&state, user.id, id, &form.opened) {
         None => Some("apply.notice_expired"),
@@ -138,8 +203,12 @@ async fn start(
         return Ok(notice_page(&state, &ctx, program, Some(ctx.t(key).to_owned())).await);
     }
     match service::start(&state.db, &who(&ctx, &ip), user.id, id, Utc::now()).await {
-        Ok(app_id) => Ok(Redirect::to(&format!("/applications/{app_id}/step/basic")).into_response()),
-        Err(ServiceError::Refused(key)) => Ok(notice_page(&state, &ctx, program, Some(ctx.t(key).to_owned())).await),
+        Ok(app_id) => {
+            Ok(Redirect::to(&format!("/applications/{app_id}/step/basic")).into_response())
+        }
+        Err(ServiceError::Refused(key)) => {
+            Ok(notice_page(&state, &ctx, program, Some(ctx.t(key).to_owned())).await)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -155,7 +224,14 @@ struct StepLink {
 }
 
 fn step_links(ctx: &Ctx, current: &str) -> Vec<StepLink> {
-    let order = ["notice", "basic", "info", "languages", "attachments", "submit"];
+    let order = [
+        "notice",
+        "basic",
+        "info",
+        "languages",
+        "attachments",
+        "submit",
+    ];
     let pos = order.iter().position(|s| *s == current).unwrap_or(0);
     order
         .iter()
@@ -216,10 +292,18 @@ struct StepData {
 }
 
 async fn step_data(state: &AppState, student_id: i64, app_id: i64) -> AppResult<StepData> {
-    let app = apps::own(&state.db, student_id, app_id).await?.ok_or(AppError::NotFound)?;
-    let program = programs::by_id(&state.db, app.program_id).await?.ok_or(AppError::NotFound)?;
+    let app = apps::own(&state.db, student_id, app_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let program = programs::by_id(&state.db, app.program_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let schools = programs::partner_schools(&state.db, app.program_id).await?;
-    Ok(StepData { app, program, schools })
+    Ok(StepData {
+        app,
+        program,
+        schools,
+    })
 }
 
 fn field_label(ctx: &Ctx, name: &str) -> String {
@@ -260,14 +344,21 @@ async fn info_sections(
     let hmt = data.program.region_kind == "hmt";
     let choices = MAX_CHOICES.min(data.schools.len().max(1));
     let mut study: Vec<FormField> = (1..=choices)
-        .map(|i| f(&format!("choice_{i}"), FieldKind::Select, i == 1).options(school_options.clone()))
+        .map(|i| {
+            f(&format!("choice_{i}"), FieldKind::Select, i == 1).options(school_options.clone())
+        })
         .collect();
     if let Some(first) = study.first_mut()
         && choices > 1
     {
         first.hint = Some(ctx.t("apply.hint.parallel_choices").to_owned());
     }
-    let yes_no = |yes: &str, no: &str| vec![("yes".to_owned(), ctx.t(yes).to_owned()), ("no".to_owned(), ctx.t(no).to_owned())];
+    let yes_no = |yes: &str, no: &str| {
+        vec![
+            ("yes".to_owned(), ctx.t(yes).to_owned()),
+            ("no".to_owned(), ctx.t(no).to_owned()),
+        ]
+    };
     let mut return_field = f("return_date", FieldKind::Date, true);
     if hmt {
         return_field.label = ctx.t("field.return_date_hmt").to_owned();
@@ -280,7 +371,8 @@ async fn info_sections(
         return_field,
         f("gpa", FieldKind::Number, true),
         f("weighted_avg", FieldKind::Number, true),
-        f("one_china_issue", FieldKind::Radio, true).options(yes_no("common.have", "common.not_have")),
+        f("one_china_issue", FieldKind::Radio, true)
+            .options(yes_no("common.have", "common.not_have")),
         f("group_leader", FieldKind::Text, false),
     ]);
     let passport = vec![
@@ -296,18 +388,38 @@ async fn info_sections(
     let funding_fields = FundingItem::ALL
         .iter()
         .map(|item| {
-            FormField::new(item.form_field(), ctx.t(item.label_key()), FieldKind::Select)
-                .value(form.field(item.form_field()).unwrap_or_default())
-                .required(true)
-                .options(dicts::options(&funding, ctx.lang))
-                .error(error_of(errors, item.form_field(), ctx.lang))
+            FormField::new(
+                item.form_field(),
+                ctx.t(item.label_key()),
+                FieldKind::Select,
+            )
+            .value(form.field(item.form_field()).unwrap_or_default())
+            .required(true)
+            .options(dicts::options(&funding, ctx.lang))
+            .error(error_of(errors, item.form_field(), ctx.lang))
         })
         .collect();
     Ok(vec![
-        FormSection { title: ctx.t("apply.section.study").to_owned(), note: None, fields: study },
-        FormSection { title: ctx.t("apply.section.passport").to_owned(), note: Some(ctx.t("apply.note.passport").to_owned()), fields: passport },
-        FormSection { title: ctx.t("apply.section.emergency").to_owned(), note: Some(ctx.t("apply.note.emergency").to_owned()), fields: emergency },
-        FormSection { title: ctx.t("apply.section.funding").to_owned(), note: Some(ctx.t("apply.note.funding").to_owned()), fields: funding_fields },
+        FormSection {
+            title: ctx.t("apply.section.study").to_owned(),
+            note: None,
+            fields: study,
+        },
+        FormSection {
+            title: ctx.t("apply.section.passport").to_owned(),
+            note: Some(ctx.t("apply.note.passport").to_owned()),
+            fields: passport,
+        },
+        FormSection {
+            title: ctx.t("apply.section.emergency").to_owned(),
+            note: Some(ctx.t("apply.note.emergency").to_owned()),
+            fields: emergency,
+        },
+        FormSection {
+            title: ctx.t("apply.section.funding").to_owned(),
+            note: Some(ctx.t("apply.note.funding").to_owned()),
+            fields: funding_fields,
+        },
     ])
 }
 
@@ -347,8 +459,10 @@ async fn language_section(
         title: ctx.t("apply.section.language_row").to_owned(),
         note: Some(ctx.t("apply.note.languages").to_owned()),
         fields: vec![
-            f("language", FieldKind::Select, true, &form.language).options(dicts::options(&languages, ctx.lang)),
-            f("exam_type", FieldKind::Select, true, &form.exam_type).options(dicts::options(&exams, ctx.lang)),
+            f("language", FieldKind::Select, true, &form.language)
+                .options(dicts::options(&languages, ctx.lang)),
+            f("exam_type", FieldKind::Select, true, &form.exam_type)
+                .options(dicts::options(&exams, ctx.lang)),
             f("score", FieldKind::Text, false, &form.score).hint(ctx.t("apply.hint.score_pending")),
             f("exam_date", FieldKind::Date, true, &form.exam_date),
         ],
@@ -386,10 +500,22 @@ pub async fn type_views(
         .into_iter()
         .map(|t| TypeView {
             name: ctx.lang.pick(&t.name_zh, &t.name_en).to_owned(),
-            formats: t.formats().iter().map(|f| f.ext().to_uppercase()).collect::<Vec<_>>().join(" / "),
+            formats: t
+                .formats()
+                .iter()
+                .map(|f| f.ext().to_uppercase())
+                .collect::<Vec<_>>()
+                .join(" / "),
             max: human_size(t.max_bytes),
-            files: files.iter().filter(|f| f.attachment_type_id == Some(t.id)).cloned().collect(),
-            error: error.as_ref().filter(|(id, _)| *id == t.id).map(|(_, e)| e.clone()),
+            files: files
+                .iter()
+                .filter(|f| f.attachment_type_id == Some(t.id))
+                .cloned()
+                .collect(),
+            error: error
+                .as_ref()
+                .filter(|(id, _)| *id == t.id)
+                .map(|(_, e)| e.clone()),
             t,
         })
         .collect())
@@ -400,7 +526,11 @@ pub fn human_size(bytes: impl std::borrow::Borrow<i64>) -> String {
     let bytes = *bytes.borrow();
     if bytes >= 1024 * 1024 {
         let mb = bytes as f64 / (1024.0 * 1024.0);
-        if (mb - mb.round()).abs() < 0.05 { format!("{:.0} MB", mb) } else { format!("{:.1} MB", mb) }
+        if (mb - mb.round()).abs() < 0.05 {
+            format!("{:.0} MB", mb)
+        } else {
+            format!("{:.1} MB", mb)
+        }
     } else {
         format!("{} KB", (bytes + 1023) / 1024)
     }
@@ -428,7 +558,11 @@ pub async fn render_step(
     let user = ctx.user()?;
     let data = step_data(state, user.id, app_id).await?;
     if !data.app.status().is_editable_by_student() {
-        return Ok(redirect_flash(&format!("/applications/{app_id}"), "info", ctx.t("apply.not_editable")));
+        return Ok(redirect_flash(
+            &format!("/applications/{app_id}"),
+            "info",
+            ctx.t("apply.not_editable"),
+        ));
     }
     let mut sections = Vec::new();
     let mut languages = Vec::new();
@@ -478,7 +612,11 @@ pub async fn render_step(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let title = format!("{} · {}", ctx.t(&format!("apply.step.{}", step.code())), ctx.lang.pick(&data.program.name_zh, &data.program.name_en));
+    let title = format!(
+        "{} · {}",
+        ctx.t(&format!("apply.step.{}", step.code())),
+        ctx.lang.pick(&data.program.name_zh, &data.program.name_en)
+    );
     Ok(html_status(
         status,
         StepPage {
@@ -535,9 +673,15 @@ async fn step_save(
     let step = parse_step(&step)?;
     let user = ctx.user()?.clone();
     let buttons: StepButtons = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let app = apps::own(&state.db, user.id, id).await?.ok_or(AppError::NotFound)?;
+    let app = apps::own(&state.db, user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !app.status().is_editable_by_student() {
-        return Ok(redirect_flash(&format!("/applications/{id}"), "error", ctx.t("apply.not_editable")));
+        return Ok(redirect_flash(
+            &format!("/applications/{id}"),
+            "error",
+            ctx.t("apply.not_editable"),
+        ));
     }
     let who = who(&ctx, &ip);
     let saved = match step {
@@ -546,7 +690,18 @@ async fn step_save(
             match profiles::save_profile(&state.db, &state.key, &who, user.id, form.clone()).await {
                 Ok(()) => Ok(()),
                 Err(ServiceError::Invalid(errors)) => {
-                    return render_step(&state, &ctx, id, step, StepExtras { errors, profile: Some(form), ..Default::default() }).await;
+                    return render_step(
+                        &state,
+                        &ctx,
+                        id,
+                        step,
+                        StepExtras {
+                            errors,
+                            profile: Some(form),
+                            ..Default::default()
+                        },
+                    )
+                    .await;
                 }
                 Err(e) => Err(e),
             }
@@ -557,26 +712,62 @@ async fn step_save(
             match service::save_info(&state.db, &state.key, user.id, id, seen, form.clone()).await {
                 Ok(_) => Ok(()),
                 Err(ServiceError::Invalid(errors)) => {
-                    return render_step(&state, &ctx, id, step, StepExtras { errors, info: Some(form), ..Default::default() }).await;
+                    return render_step(
+                        &state,
+                        &ctx,
+                        id,
+                        step,
+                        StepExtras {
+                            errors,
+                            info: Some(form),
+                            ..Default::default()
+                        },
+                    )
+                    .await;
                 }
                 Err(ServiceError::Conflict(_)) => {
                     // Keep what the person typed; the page now carries the current version, so
                     // saving again is a conscious overwrite.
-                    return render_step(&state, &ctx, id, step, StepExtras { conflict: true, info: Some(form), ..Default::default() }).await;
+                    return render_step(
+                        &state,
+                        &ctx,
+                        id,
+                        step,
+                        StepExtras {
+                            conflict: true,
+                            info: Some(form),
+                            ..Default::default()
+                        },
+                    )
+                    .await;
                 }
                 Err(e) => Err(e),
             }
         }
         Step::Languages => {
             let form: LanguageScoreForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-            let blank = form.language.is_empty() && form.exam_type.is_empty() && form.score.is_empty() && form.exam_date.is_empty();
+            let blank = form.language.is_empty()
+                && form.exam_type.is_empty()
+                && form.score.is_empty()
+                && form.exam_date.is_empty();
             if blank {
                 Ok(())
             } else {
                 match service::add_language(&state.db, user.id, id, form.clone()).await {
                     Ok(_) => Ok(()),
                     Err(ServiceError::Invalid(errors)) => {
-                        return render_step(&state, &ctx, id, step, StepExtras { errors, language: Some(form), ..Default::default() }).await;
+                        return render_step(
+                            &state,
+                            &ctx,
+                            id,
+                            step,
+                            StepExtras {
+                                errors,
+                                language: Some(form),
+                                ..Default::default()
+                            },
+                        )
+                        .await;
                     }
                     Err(e) => Err(e),
                 }
@@ -601,9 +792,24 @@ async fn language_add(
 ) -> AppResult<Response> {
     let user = ctx.user()?;
     match service::add_language(&state.db, user.id, id, form.clone()).await {
-        Ok(_) => Ok(redirect_flash(&format!("/applications/{id}/step/languages"), "success", ctx.t("apply.language_added"))),
+        Ok(_) => Ok(redirect_flash(
+            &format!("/applications/{id}/step/languages"),
+            "success",
+            ctx.t("apply.language_added"),
+        )),
         Err(ServiceError::Invalid(errors)) => {
-            render_step(&state, &ctx, id, Step::Languages, StepExtras { errors, language: Some(form), ..Default::default() }).await
+            render_step(
+                &state,
+                &ctx,
+                id,
+                Step::Languages,
+                StepExtras {
+                    errors,
+                    language: Some(form),
+                    ..Default::default()
+                },
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -627,18 +833,29 @@ async fn language_edit_page(
     errors: FieldErrors,
 ) -> AppResult<Response> {
     let user = ctx.user()?;
-    let app = apps::own(&state.db, user.id, app_id).await?.ok_or(AppError::NotFound)?;
+    let app = apps::own(&state.db, user.id, app_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let row = apps::languages(&state.db, app.id)
         .await?
         .into_iter()
         .find(|r| r.id == row_id)
         .ok_or(AppError::NotFound)?;
     let form = form.unwrap_or_else(|| row.form());
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let section = language_section(state, ctx, &form, &errors).await?;
     Ok(html_status(
         status,
-        LanguageEditPage { l: ctx.layout("nav.applications", "apply.edit_language"), app_id, row_id, section },
+        LanguageEditPage {
+            l: ctx.layout("nav.applications", "apply.edit_language"),
+            app_id,
+            row_id,
+            section,
+        },
     ))
 }
 
@@ -658,8 +875,14 @@ async fn language_update(
 ) -> AppResult<Response> {
     let user = ctx.user()?;
     match service::update_language(&state.db, user.id, id, row, form.clone()).await {
-        Ok(()) => Ok(redirect_flash(&format!("/applications/{id}/step/languages"), "success", ctx.t("apply.saved"))),
-        Err(ServiceError::Invalid(errors)) => language_edit_page(&state, &ctx, id, row, Some(form), errors).await,
+        Ok(()) => Ok(redirect_flash(
+            &format!("/applications/{id}/step/languages"),
+            "success",
+            ctx.t("apply.saved"),
+        )),
+        Err(ServiceError::Invalid(errors)) => {
+            language_edit_page(&state, &ctx, id, row, Some(form), errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -670,7 +893,11 @@ async fn language_delete(
     Path((id, row)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     service::delete_language(&state.db, ctx.user()?.id, id, row).await?;
-    Ok(redirect_flash(&format!("/applications/{id}/step/languages"), "success", ctx.t("apply.language_deleted")))
+    Ok(redirect_flash(
+        &format!("/applications/{id}/step/languages"),
+        "success",
+        ctx.t("apply.language_deleted"),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -687,7 +914,16 @@ async fn backfill(
     Form(form): Form<BackfillForm>,
 ) -> AppResult<Response> {
     let back = format!("/applications/{id}?tab=detail");
-    match service::backfill_score(&state.db, &who(&ctx, &ip), ctx.user()?.id, id, row, &form.score).await {
+    match service::backfill_score(
+        &state.db,
+        &who(&ctx, &ip),
+        ctx.user()?.id,
+        id,
+        row,
+        &form.score,
+    )
+    .await
+    {
         Ok(()) => Ok(redirect_flash(&back, "success", ctx.t("apply.backfilled"))),
         Err(ServiceError::Invalid(errors)) => {
             let text = summary(&errors, ctx.lang).join("；");
@@ -708,7 +944,12 @@ struct Problem {
     href: String,
 }
 
-fn problems(ctx: &Ctx, app_id: i64, missing: &[MissingField], types: &[AttachmentType]) -> Vec<Problem> {
+fn problems(
+    ctx: &Ctx,
+    app_id: i64,
+    missing: &[MissingField],
+    types: &[AttachmentType],
+) -> Vec<Problem> {
     missing
         .iter()
         .map(|m| {
@@ -757,7 +998,11 @@ async fn submit_page_with(
     let user = ctx.user()?;
     let loaded = service::load(&state.db, &state.key, user.id, app_id).await?;
     if !loaded.app.status().is_editable_by_student() {
-        return Ok(redirect_flash(&format!("/applications/{app_id}"), "info", ctx.t("apply.not_editable")));
+        return Ok(redirect_flash(
+            &format!("/applications/{app_id}"),
+            "info",
+            ctx.t("apply.not_editable"),
+        ));
     }
     let missing = match loaded.draft(cn_today()).into_submission() {
         Ok(_) => Vec::new(),
@@ -765,7 +1010,11 @@ async fn submit_page_with(
     };
     let types = programs::attachment_types(&state.db, loaded.app.program_id).await?;
     let problems = problems(ctx, app_id, &missing, &types);
-    let status = if problems.is_empty() { status } else { StatusCode::UNPROCESSABLE_ENTITY.max(status) };
+    let status = if problems.is_empty() {
+        status
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY.max(status)
+    };
     Ok(html_status(
         status,
         SubmitPage {
@@ -779,7 +1028,11 @@ async fn submit_page_with(
     ))
 }
 
-async fn submit_page(State(state): State<AppState>, StudentCtx(ctx): StudentCtx, Path(id): Path<i64>) -> AppResult<Response> {
+async fn submit_page(
+    State(state): State<AppState>,
+    StudentCtx(ctx): StudentCtx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     submit_page_with(&state, &ctx, id, StatusCode::OK, None).await
 }
 
@@ -798,17 +1051,46 @@ async fn submit(
 ) -> AppResult<Response> {
     let user = ctx.user()?;
     let seen = form.version.parse().unwrap_or(-1);
-    match service::submit(&state.db, &state.key, &who(&ctx, &ip), user.id, id, seen, Utc::now()).await {
-        Ok(_) => Ok(redirect_flash(&format!("/applications/{id}"), "success", ctx.t("apply.submitted"))),
-        Err(SubmitError::Incomplete(_)) => submit_page_with(&state, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, None).await,
+    match service::submit(
+        &state.db,
+        &state.key,
+        &who(&ctx, &ip),
+        user.id,
+        id,
+        seen,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => Ok(redirect_flash(
+            &format!("/applications/{id}"),
+            "success",
+            ctx.t("apply.submitted"),
+        )),
+        Err(SubmitError::Incomplete(_)) => {
+            submit_page_with(&state, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, None).await
+        }
         Err(SubmitError::Service(ServiceError::Refused(key))) => {
-            submit_page_with(&state, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, Some(ctx.t(key).to_owned())).await
+            submit_page_with(
+                &state,
+                &ctx,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(ctx.t(key).to_owned()),
+            )
+            .await
         }
         Err(SubmitError::Service(ServiceError::Conflict(key))) => {
             // A double click or a second tab: if it went through, say so instead of failing.
-            let app = apps::own(&state.db, user.id, id).await?.ok_or(AppError::NotFound)?;
+            let app = apps::own(&state.db, user.id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
             if app.status() == Status::UnderReview && app.version == seen + 1 {
-                return Ok(redirect_flash(&format!("/applications/{id}"), "info", ctx.t("apply.already_submitted")));
+                return Ok(redirect_flash(
+                    &format!("/applications/{id}"),
+                    "info",
+                    ctx.t("apply.already_submitted"),
+                ));
             }
             Err(AppError::Conflict(key))
         }
@@ -825,8 +1107,16 @@ async fn withdraw(
 ) -> AppResult<Response> {
     let seen = form.version.parse().unwrap_or(-1);
     match service::withdraw(&state.db, &who(&ctx, &ip), ctx.user()?.id, id, seen).await {
-        Ok(()) => Ok(redirect_flash(&format!("/applications/{id}/step/basic"), "success", ctx.t("apply.withdrawn"))),
-        Err(ServiceError::Refused(key)) => Ok(redirect_flash(&format!("/applications/{id}"), "error", ctx.t(key))),
+        Ok(()) => Ok(redirect_flash(
+            &format!("/applications/{id}/step/basic"),
+            "success",
+            ctx.t("apply.withdrawn"),
+        )),
+        Err(ServiceError::Refused(key)) => Ok(redirect_flash(
+            &format!("/applications/{id}"),
+            "error",
+            ctx.t(key),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -839,9 +1129,26 @@ async fn delete(
     Form(form): Form<VersionForm>,
 ) -> AppResult<Response> {
     let seen = form.version.parse().unwrap_or(-1);
-    match service::delete_draft(&state.db, &state.storage, &who(&ctx, &ip), ctx.user()?.id, id, seen).await {
-        Ok(()) => Ok(redirect_flash("/applications", "success", ctx.t("apply.deleted"))),
-        Err(ServiceError::Refused(key)) => Ok(redirect_flash(&format!("/applications/{id}"), "error", ctx.t(key))),
+    match service::delete_draft(
+        &state.db,
+        &state.storage,
+        &who(&ctx, &ip),
+        ctx.user()?.id,
+        id,
+        seen,
+    )
+    .await
+    {
+        Ok(()) => Ok(redirect_flash(
+            "/applications",
+            "success",
+            ctx.t("apply.deleted"),
+        )),
+        Err(ServiceError::Refused(key)) => Ok(redirect_flash(
+            &format!("/applications/{id}"),
+            "error",
+            ctx.t(key),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -860,7 +1167,13 @@ pub struct Ops {
     pub submit: bool,
 }
 
-pub fn ops(status: Status, stage_decided: bool, has_pending: bool, backfilled: bool, open_supplement: bool) -> Ops {
+pub fn ops(
+    status: Status,
+    stage_decided: bool,
+    has_pending: bool,
+    backfilled: bool,
+    open_supplement: bool,
+) -> Ops {
     let facts = crate::domain::status::Facts {
         reviewer_has_decided: stage_decided,
         has_pending_score: has_pending,
@@ -901,15 +1214,27 @@ async fn list(State(state): State<AppState>, StudentCtx(ctx): StudentCtx) -> App
     let mut items = Vec::new();
     for row in apps::list_for_student(&state.db, user.id).await? {
         let status = Status::from_code(&row.status).unwrap_or(Status::Draft);
-        let open = apps::supplements(&state.db, row.id).await?.iter().any(|s| s.fulfilled_at.is_none());
+        let open = apps::supplements(&state.db, row.id)
+            .await?
+            .iter()
+            .any(|s| s.fulfilled_at.is_none());
         items.push(ListItem {
             type_label: dicts::label_of(&types, &row.program_type, ctx.lang).to_owned(),
-            ops: ops(status, row.stage_decided, row.has_pending_score, row.score_backfilled, open),
+            ops: ops(
+                status,
+                row.stage_decided,
+                row.has_pending_score,
+                row.score_backfilled,
+                open,
+            ),
             status,
             row,
         });
     }
-    Ok(html(ListPage { l: ctx.layout("nav.applications", "nav.applications"), items }))
+    Ok(html(ListPage {
+        l: ctx.layout("nav.applications", "nav.applications"),
+        items,
+    }))
 }
 
 /// A key/value line of a 查看 tab.
@@ -952,7 +1277,14 @@ struct TabQuery {
     tab: String,
 }
 
-const TABS: [&str; 6] = ["progress", "basic", "detail", "funding", "attachments", "history"];
+const TABS: [&str; 6] = [
+    "progress",
+    "basic",
+    "detail",
+    "funding",
+    "attachments",
+    "history",
+];
 
 async fn view(
     State(state): State<AppState>,
@@ -961,13 +1293,27 @@ async fn view(
     Query(q): Query<TabQuery>,
 ) -> AppResult<Response> {
     let user = ctx.user()?;
-    let app = apps::own(&state.db, user.id, id).await?.ok_or(AppError::NotFound)?;
-    let program = programs::by_id(&state.db, app.program_id).await?.ok_or(AppError::NotFound)?;
+    let app = apps::own(&state.db, user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let program = programs::by_id(&state.db, app.program_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let status = app.status();
     let supplements = apps::supplements(&state.db, id).await?;
     let open = supplements.iter().any(|s| s.fulfilled_at.is_none());
-    let ops = ops(status, app.stage_decided, app.has_pending_score, app.score_backfilled, open);
-    let tab = if TABS.contains(&q.tab.as_str()) { q.tab.clone() } else { "progress".to_owned() };
+    let ops = ops(
+        status,
+        app.stage_decided,
+        app.has_pending_score,
+        app.score_backfilled,
+        open,
+    );
+    let tab = if TABS.contains(&q.tab.as_str()) {
+        q.tab.clone()
+    } else {
+        "progress".to_owned()
+    };
 
     // 基本信息: the snapshot taken at submission, or the live profile of a draft.
     let profile: ProfileForm = if app.submitted_at.is_some() {
@@ -981,10 +1327,26 @@ async fn view(
         p.passport_no = crate::domain::values::mask_middle(&p.passport_no, 1, 3);
         p
     };
-    let basic = ["name_zh", "pinyin_surname", "pinyin_given", "gender", "birth_date", "id_number", "political_status", "mobile", "email", "emergency_name", "emergency_mobile", "emergency_relation"]
-        .iter()
-        .map(|f| Kv { label: field_label(&ctx, f), value: display_profile_value(&ctx, f, profile.field(f).unwrap_or_default()) })
-        .collect();
+    let basic = [
+        "name_zh",
+        "pinyin_surname",
+        "pinyin_given",
+        "gender",
+        "birth_date",
+        "id_number",
+        "political_status",
+        "mobile",
+        "email",
+        "emergency_name",
+        "emergency_mobile",
+        "emergency_relation",
+    ]
+    .iter()
+    .map(|f| Kv {
+        label: field_label(&ctx, f),
+        value: display_profile_value(&ctx, f, profile.field(f).unwrap_or_default()),
+    })
+    .collect();
 
     let info = app.info_form();
     let schools = programs::partner_schools(&state.db, app.program_id).await?;
@@ -996,13 +1358,40 @@ async fn view(
             .unwrap_or_default()
     };
     let mut detail = Vec::new();
-    for (i, c) in [&info.choice_1, &info.choice_2, &info.choice_3, &info.choice_4, &info.choice_5].iter().enumerate() {
+    for (i, c) in [
+        &info.choice_1,
+        &info.choice_2,
+        &info.choice_3,
+        &info.choice_4,
+        &info.choice_5,
+    ]
+    .iter()
+    .enumerate()
+    {
         if !c.is_empty() {
-            detail.push(Kv { label: field_label(&ctx, &format!("choice_{}", i + 1)), value: school_name(c) });
+            detail.push(Kv {
+                label: field_label(&ctx, &format!("choice_{}", i + 1)),
+                value: school_name(c),
+            });
         }
     }
-    for f in ["exchange_from", "exchange_to", "exchange_duration", "depart_date", "return_date", "gpa", "weighted_avg", "group_leader", "emergency_relation", "emergency_name", "emergency_phone"] {
-        detail.push(Kv { label: field_label(&ctx, f), value: info.field(f).unwrap_or_default().to_owned() });
+    for f in [
+        "exchange_from",
+        "exchange_to",
+        "exchange_duration",
+        "depart_date",
+        "return_date",
+        "gpa",
+        "weighted_avg",
+        "group_leader",
+        "emergency_relation",
+        "emergency_name",
+        "emergency_phone",
+    ] {
+        detail.push(Kv {
+            label: field_label(&ctx, f),
+            value: info.field(f).unwrap_or_default().to_owned(),
+        });
     }
     detail.push(Kv {
         label: field_label(&ctx, "one_china_issue"),
@@ -1025,27 +1414,41 @@ async fn view(
         .iter()
         .map(|item| Kv {
             label: ctx.t(item.label_key()).to_owned(),
-            value: dicts::label_of(&funding_items, info.field(item.form_field()).unwrap_or_default(), ctx.lang).to_owned(),
+            value: dicts::label_of(
+                &funding_items,
+                info.field(item.form_field()).unwrap_or_default(),
+                ctx.lang,
+            )
+            .to_owned(),
         })
         .collect();
     let languages = language_views(&state, &ctx, id).await?;
     let types = type_views(&state, &ctx, &app, None).await?;
-    let supplement_files = apps::attachments(&state.db, id).await?.into_iter().filter(|a| a.supplement_request_id.is_some()).collect();
+    let supplement_files = apps::attachments(&state.db, id)
+        .await?
+        .into_iter()
+        .filter(|a| a.supplement_request_id.is_some())
+        .collect();
     let history = apps::history(&state.db, id)
         .await?
         .into_iter()
         .map(|row| HistoryView {
-            action: Action::from_code(&row.action).map_or_else(|| ctx.t(&format!("history.{}", row.action)).to_owned(), |a| ctx.t(a.label_key()).to_owned()),
+            action: Action::from_code(&row.action).map_or_else(
+                || ctx.t(&format!("history.{}", row.action)).to_owned(),
+                |a| ctx.t(a.label_key()).to_owned(),
+            ),
             status: Status::from_code(&row.to_status).unwrap_or(Status::Draft),
             when: cn_time(row.created_at),
             row,
         })
         .collect::<Vec<_>>();
     let stage = match app.workflow_template_id {
-        Some(t) if status == Status::UnderReview || status == Status::Returned => apps::template(&state.db, t)
-            .await?
-            .map(|t| service::stage_name(&t.stages, app.stage_index))
-            .unwrap_or_default(),
+        Some(t) if status == Status::UnderReview || status == Status::Returned => {
+            apps::template(&state.db, t)
+                .await?
+                .map(|t| service::stage_name(&t.stages, app.stage_index))
+                .unwrap_or_default()
+        }
         _ => String::new(),
     };
     let title = ctx.lang.pick(&program.name_zh, &program.name_en).to_owned();
@@ -1063,7 +1466,10 @@ async fn view(
         supplements,
         supplement_files,
         history,
-        tabs: TABS.iter().map(|t| (*t, ctx.t(&format!("apply.tab.{t}")).to_owned())).collect(),
+        tabs: TABS
+            .iter()
+            .map(|t| (*t, ctx.t(&format!("apply.tab.{t}")).to_owned()))
+            .collect(),
         app,
         program,
     }))
@@ -1087,7 +1493,9 @@ async fn profile_snapshot(state: &AppState, app_id: i64) -> AppResult<String> {
 fn display_profile_value(ctx: &Ctx, field: &str, value: &str) -> String {
     use crate::domain::values::Gender;
     match field {
-        "gender" => Gender::from_code(value).map(|g| ctx.t(g.label_key()).to_owned()).unwrap_or_default(),
+        "gender" => Gender::from_code(value)
+            .map(|g| ctx.t(g.label_key()).to_owned())
+            .unwrap_or_default(),
         _ => value.to_owned(),
     }
 }

@@ -57,16 +57,33 @@ async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
     if ctx.user.is_some() {
         return Redirect::to("/").into_response();
     }
-    html(LoginPage { l: ctx.layout("", "auth.sign_in"), username: String::new(), next: q.next, error: None })
+    html(LoginPage {
+        l: ctx.layout("", "auth.sign_in"),
+        username: String::new(),
+        next: q.next,
+        error: None,
+    })
 }
 
 /// The cookies a fresh sign-in sets: the session, and a new CSRF token.
-pub fn session_cookies(state: &AppState, token: &str) -> AppendHeaders<[(header::HeaderName, axum::http::HeaderValue); 3]> {
+pub fn session_cookies(
+    state: &AppState,
+    token: &str,
+) -> AppendHeaders<[(header::HeaderName, axum::http::HeaderValue); 3]> {
     let secure = state.config.secure_cookies;
     AppendHeaders([
-        (header::SET_COOKIE, cookies::set(session::COOKIE, token, None, secure)),
-        (header::SET_COOKIE, cookies::set(csrf::COOKIE, &state.csrf.issue(), None, secure)),
-        (header::HeaderName::from_static("x-outbound-csrf-rotated"), axum::http::HeaderValue::from_static("1")),
+        (
+            header::SET_COOKIE,
+            cookies::set(session::COOKIE, token, None, secure),
+        ),
+        (
+            header::SET_COOKIE,
+            cookies::set(csrf::COOKIE, &state.csrf.issue(), None, secure),
+        ),
+        (
+            header::HeaderName::from_static("x-outbound-csrf-rotated"),
+            axum::http::HeaderValue::from_static("1"),
+        ),
     ])
 }
 
@@ -83,7 +100,11 @@ async fn login(
             } else {
                 safe_back(&form.next).unwrap_or("/").to_owned()
             };
-            Ok((session_cookies(&state, &signed.session_token), Redirect::to(&target)).into_response())
+            Ok((
+                session_cookies(&state, &signed.session_token),
+                Redirect::to(&target),
+            )
+                .into_response())
         }
         Err(ServiceError::Refused(key)) => Ok(html_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -105,8 +126,19 @@ async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> 
     Ok((
         AppendHeaders([
             (header::SET_COOKIE, cookies::clear(session::COOKIE)),
-            (header::SET_COOKIE, cookies::set(csrf::COOKIE, &state.csrf.issue(), None, state.config.secure_cookies)),
-            (header::HeaderName::from_static("x-outbound-csrf-rotated"), axum::http::HeaderValue::from_static("1")),
+            (
+                header::SET_COOKIE,
+                cookies::set(
+                    csrf::COOKIE,
+                    &state.csrf.issue(),
+                    None,
+                    state.config.secure_cookies,
+                ),
+            ),
+            (
+                header::HeaderName::from_static("x-outbound-csrf-rotated"),
+                axum::http::HeaderValue::from_static("1"),
+            ),
         ]),
         Redirect::to("/login"),
     )
@@ -152,19 +184,27 @@ async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
     let user = ctx.user()?;
-    match accounts::change_password(&state.db, user.id, &form.old_password, &form.new_password, &form.confirm_password)
-        .await
+    match accounts::change_password(
+        &state.db,
+        user.id,
+        &form.old_password,
+        &form.new_password,
+        &form.confirm_password,
+    )
+    .await
     {
         Ok(token) => {
             let mut response = (session_cookies(&state, &token), Redirect::to("/")).into_response();
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, flash_cookie("success", ctx.t("auth.password_changed")));
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                flash_cookie("success", ctx.t("auth.password_changed")),
+            );
             Ok(response)
         }
-        Err(ServiceError::Invalid(errors)) => {
-            Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, password_page_with(&ctx, &errors)))
-        }
+        Err(ServiceError::Invalid(errors)) => Ok(html_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            password_page_with(&ctx, &errors),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -179,14 +219,19 @@ async fn switch_lang(Path(code): Path<String>, Query(q): Query<BackQuery>) -> Re
     let lang = Lang::from_code(&code).unwrap_or_default();
     let back = safe_back(&q.back).unwrap_or("/").to_owned();
     (
-        [(header::SET_COOKIE, cookies::set(LANG_COOKIE, lang.code(), Some(365 * 24 * 3600), false))],
+        [(
+            header::SET_COOKIE,
+            cookies::set(LANG_COOKIE, lang.code(), Some(365 * 24 * 3600), false),
+        )],
         Redirect::to(&back),
     )
         .into_response()
 }
 
 /// 200 once the database is reachable and at the latest schema version.
-async fn healthz(State(state): State<AppState>) -> Result<&'static str, (StatusCode, &'static str)> {
+async fn healthz(
+    State(state): State<AppState>,
+) -> Result<&'static str, (StatusCode, &'static str)> {
     match migrate::current_version(&state.db).await {
         Ok(v) if v == migrate::LATEST => Ok("ok"),
         Ok(_) => Err((StatusCode::SERVICE_UNAVAILABLE, "database not migrated")),

@@ -1,10 +1,10 @@
 //! 首页: announcements, and what the person should do next.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Order, Query};
 
@@ -46,7 +46,14 @@ async fn home(State(state): State<AppState>, Signed(ctx): Signed) -> AppResult<R
         .db
         .all(
             &Query::select()
-                .columns(["id", "title_zh", "title_en", "body_zh", "body_en", "published_at"])
+                .columns([
+                    "id",
+                    "title_zh",
+                    "title_en",
+                    "body_zh",
+                    "body_en",
+                    "published_at",
+                ])
                 .from("announcements")
                 .and_where(Expr::col("published_at").lte(Utc::now()))
                 .order_by("published_at", Order::Desc)

@@ -1,10 +1,10 @@
 //! 消息中心: the person's messages, unread first in the header count.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 
 use crate::services::messages::{self, MessageRow};
 use crate::web::AppState;
@@ -31,11 +31,18 @@ struct MessagesPage {
 async fn list(State(state): State<AppState>, Signed(ctx): Signed) -> AppResult<Response> {
     let user = ctx.user()?;
     let rows = messages::list(&state.db, user.id).await?;
-    Ok(html(MessagesPage { l: ctx.layout("nav.messages", "nav.messages"), rows }))
+    Ok(html(MessagesPage {
+        l: ctx.layout("nav.messages", "nav.messages"),
+        rows,
+    }))
 }
 
 /// Marks a message read and follows its link.
-async fn open(State(state): State<AppState>, Signed(ctx): Signed, Path(id): Path<i64>) -> AppResult<Response> {
+async fn open(
+    State(state): State<AppState>,
+    Signed(ctx): Signed,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let user = ctx.user()?;
     messages::mark_read(&state.db, user.id, id).await?;
     let link = messages::list(&state.db, user.id)

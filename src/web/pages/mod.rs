@@ -27,7 +27,9 @@ pub fn router() -> Router<AppState> {
 pub fn cn_time(t: impl std::borrow::Borrow<chrono::DateTime<chrono::Utc>>) -> String {
     let t = *t.borrow();
     let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
-    t.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Today's date in China.
