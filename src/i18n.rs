@@ -96,7 +96,7 @@ impl Lang {
     }
 
     /// The text of `key` in this language; an unknown key shows as itself (and fails a test).
-    pub fn t<'a>(self, key: &'a str) -> &'a str {
+    pub fn t(self, key: &str) -> &str {
         match CATALOGUE.get(key) {
             Some((zh, en)) => match self {
                 Lang::Zh => zh,
@@ -187,10 +187,9 @@ mod tests {
                 visit(&path, f);
             } else if path.extension().is_some_and(|e| e == "rs" || e == "html")
                 && !path.ends_with("src/i18n.rs")
+                && let Ok(text) = std::fs::read_to_string(&path)
             {
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    f(&path, &text);
-                }
+                f(&path, &text);
             }
         }
     }

@@ -48,6 +48,10 @@ pub fn stage_name(stages_json: &str, index: i64) -> String {
 }
 
 /// Records one history row.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column each; every caller names them"
+)]
 pub async fn history(
     tx: &mut Tx,
     app_id: i64,
@@ -91,7 +95,7 @@ pub async fn history(
 /// Applies `action` to `app` for `actor` and persists it: a guarded update on the status and
 /// version the person saw (`seen_version`), plus the history row. `extra` adds columns to the
 /// update. Returns the new status.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "the transition and its context")]
 pub async fn transition(
     tx: &mut Tx,
     app: &ApplicationRow,

@@ -45,6 +45,10 @@ fn invalid(field: String, code: &'static str) -> ServiceError {
 }
 
 /// Stores one uploaded file for the student's own application.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "who, where, what: each a plain value"
+)]
 pub async fn upload(
     db: &Db,
     storage: &Storage,

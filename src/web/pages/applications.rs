@@ -1268,7 +1268,7 @@ struct ViewPage {
     supplements: Vec<SupplementRow>,
     supplement_files: Vec<AttachmentRow>,
     history: Vec<HistoryView>,
-    tabs: Vec<(&'static str, String)>,
+    tabs: Vec<(&'static str, String, bool)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1309,6 +1309,11 @@ async fn view(
         app.score_backfilled,
         open,
     );
+    let tab_code = TABS
+        .iter()
+        .copied()
+        .find(|t| *t == q.tab)
+        .unwrap_or("progress");
     let tab = if TABS.contains(&q.tab.as_str()) {
         q.tab.clone()
     } else {
@@ -1468,7 +1473,14 @@ async fn view(
         history,
         tabs: TABS
             .iter()
-            .map(|t| (*t, ctx.t(&format!("apply.tab.{t}")).to_owned()))
+            .copied()
+            .map(|t| {
+                (
+                    t,
+                    ctx.t(&format!("apply.tab.{t}")).to_owned(),
+                    t == tab_code,
+                )
+            })
             .collect(),
         app,
         program,
