@@ -23,6 +23,7 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../i18n/applications.tsv"),
     ),
     ("i18n/staff.tsv", include_str!("../i18n/staff.tsv")),
+    ("i18n/api.tsv", include_str!("../i18n/api.tsv")),
 ];
 
 /// One catalogue entry: (Chinese, English).

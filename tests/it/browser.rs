@@ -341,6 +341,11 @@ async fn choose_first(c: &Client, css: &str) -> anyhow::Result<()> {
 
 async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
     let el = find(c, css).await?;
+    // Bring it to the middle of the screen: the sticky button bar at the bottom of long forms
+    // would otherwise sit on top of a field scrolled only just into view.
+    let arg = serde_json::to_value(&el)?;
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+        .await?;
     match el.click().await {
         Ok(()) => Ok(()),
         Err(e) => Err(anyhow!(e).context(format!("clicking {css} on {}", url_of(c).await))),

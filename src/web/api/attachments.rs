@@ -38,7 +38,10 @@ pub struct SlotQuery {
 
 /// The multipart body: one part named `file`.
 #[derive(Debug, ToSchema)]
-#[allow(dead_code)] // describes the body for the document; the handler reads the parts itself
+#[expect(
+    dead_code,
+    reason = "describes the body for the document; the handler reads the parts itself"
+)]
 pub struct UploadForm {
     /// The file; its content must match its extension.
     #[schema(value_type = String, format = Binary)]

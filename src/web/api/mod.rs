@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -72,7 +72,37 @@ fn routes() -> OpenApiRouter<AppState> {
 /// The document's frame (title, description, security schemes) around the routes' paths,
 /// which are nested under [`BASE`] as the application mounts them.
 fn document_with(routes: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi().nest(BASE, routes)
+    let mut doc = ApiDoc::openapi().nest(BASE, routes);
+    require_csrf(&mut doc);
+    doc
+}
+
+/// Every operation other than GET needs the CSRF header as well (what [`crate::web::csrf`]
+/// enforces): the session and the token together, or the token alone where no session is
+/// needed (`security(())`, i.e. sign-in).
+fn require_csrf(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let public = op
+                .security
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+            let csrf = SecurityRequirement::new("csrf", Vec::<String>::new());
+            op.security = Some(vec![if public {
+                csrf
+            } else {
+                csrf.add("session", Vec::<String>::new())
+            }]);
+        }
+    }
 }
 
 async fn openapi_json(json: Arc<str>) -> Response {
@@ -326,6 +356,21 @@ mod tests {
             );
         }
         assert_eq!(doc.info.title, "Outbound API");
+        let json = serde_json::to_value(&doc).expect("serialisable");
+        let security = |path: &str, method: &str| json["paths"][path][method]["security"].clone();
+        assert_eq!(
+            security("/api/v1/session", "post"),
+            serde_json::json!([{ "csrf": [] }])
+        );
+        assert_eq!(
+            security("/api/v1/applications/{id}/submit", "post"),
+            serde_json::json!([{ "csrf": [], "session": [] }])
+        );
+        assert_eq!(
+            security("/api/v1/csrf", "get"),
+            serde_json::json!([{}]),
+            "GET needs no token"
+        );
     }
 
     #[test]
@@ -345,6 +390,29 @@ mod tests {
             );
         }
         assert!(schemas["ErrorBody"].is_object());
+    }
+
+    /// The API's own catalogue keys (`"api.…"` literals in this folder) all have their texts
+    /// (`i18n/api.tsv`).
+    #[test]
+    fn every_api_error_key_is_in_the_catalogue() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/api");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("src/web/api").flatten() {
+            let text = std::fs::read_to_string(entry.path()).expect("readable");
+            for part in text.split("\"api.").skip(1) {
+                let name = part.split('"').next().unwrap_or_default();
+                let key = format!("api.{name}");
+                let is_key = !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+                if is_key && !crate::i18n::has_key(&key) {
+                    missing.push(key);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in the catalogue: {missing:?}");
     }
 
     #[test]
