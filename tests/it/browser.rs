@@ -50,8 +50,8 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// chromedriver and, when found, the Chromium binary to hand it.
-fn tools() -> Option<(PathBuf, Option<PathBuf>)> {
+/// chromedriver and the Chromium binary to hand it (`/usr/bin/chromium` when it exists).
+fn tools() -> Option<(PathBuf, PathBuf)> {
     let driver = on_path("chromedriver");
     let chromium = [PathBuf::from("/usr/bin/chromium")]
         .into_iter()
@@ -62,13 +62,16 @@ fn tools() -> Option<(PathBuf, Option<PathBuf>)> {
                 .find_map(|n| on_path(n))
         });
     match (driver, chromium) {
-        (Some(d), Some(c)) => Some((d, Some(c))),
+        (Some(d), Some(c)) => Some((d, c)),
         (d, c) => {
-            let missing = format!(
-                "{}{}",
-                if d.is_none() { "chromedriver " } else { "" },
-                if c.is_none() { "chromium" } else { "" }
-            );
+            let missing = [
+                d.is_none().then_some("chromedriver"),
+                c.is_none().then_some("chromium"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ");
             if in_ci() {
                 panic!(
                     "the browser tests need {missing} in CI (apt-get install chromium chromium-driver; scripts/test does it)"
@@ -89,7 +92,8 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// One plain HTTP/1.1 request to chromedriver without the async client (used when dropping).
+/// One plain HTTP/1.1 request to chromedriver without the async client (used when dropping);
+/// waits for the answer to begin, which chromedriver sends once it has done the work.
 fn raw_request(port: u16, method: &str, path: &str) {
     if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
         s.set_read_timeout(Some(Duration::from_secs(10))).ok();
@@ -97,14 +101,30 @@ fn raw_request(port: u16, method: &str, path: &str) {
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         );
         if s.write_all(req.as_bytes()).is_ok() {
-            let mut sink = Vec::new();
-            s.read_to_end(&mut sink).ok();
+            let mut first = [0u8; 12]; // "HTTP/1.1 200"
+            s.read_exact(&mut first).ok();
         }
     }
 }
 
-/// The chromedriver child process, its port, its browser session and the browser's profile
-/// folder. Dropping it (also after a failed assertion) closes the browser and ends chromedriver.
+/// Starts chromedriver under a small shell that watches this test process: the shell,
+/// chromedriver and every Chromium process it starts share one process group, which the
+/// shell ends (and removes the browser profile) as soon as this process is gone — even when a
+/// test aborts without unwinding.
+const WATCHDOG: &str = r#"
+"$1" --port="$2" </dev/null >/dev/null 2>&1 &
+driver=$!
+trap '' TERM
+while kill -0 "$3" 2>/dev/null && kill -0 "$driver" 2>/dev/null; do sleep 1; done
+kill -s TERM -- "-$$" 2>/dev/null
+sleep 1
+rm -rf "$4"
+kill -s KILL -- "-$$" 2>/dev/null
+"#;
+
+/// chromedriver (in its own process group), its port, its browser session and the browser's
+/// profile folder. Dropping it (also after a failed assertion) closes the browser, ends the
+/// whole process group and removes the profile.
 struct Driver {
     child: Child,
     port: u16,
@@ -112,11 +132,44 @@ struct Driver {
     profile: PathBuf,
 }
 
+impl Driver {
+    fn spawn(driver_bin: &Path, port: u16) -> Driver {
+        use std::os::unix::process::CommandExt;
+        let profile = std::env::temp_dir().join(unique("outbound-chromium"));
+        std::fs::create_dir_all(&profile).expect("profile dir");
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("outbound-chromedriver")
+            .arg(driver_bin)
+            .arg(port.to_string())
+            .arg(std::process::id().to_string())
+            .arg(&profile)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        Driver {
+            child,
+            port,
+            session: None,
+            profile,
+        }
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         if let Some(id) = self.session.take() {
             raw_request(self.port, "DELETE", &format!("/session/{id}"));
         }
+        // The group's id is the shell's process id.
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -s KILL -- -{}", self.child.id()))
+            .stderr(Stdio::null())
+            .status()
+            .ok();
         self.child.kill().ok();
         self.child.wait().ok();
         std::fs::remove_dir_all(&self.profile).ok();
@@ -128,6 +181,8 @@ struct Browser {
     client: Client,
     driver: Driver,
     name: String,
+    /// The emulated phone viewport (width, height), if any.
+    phone: Option<(u32, u32)>,
 }
 
 impl Browser {
@@ -136,21 +191,7 @@ impl Browser {
     async fn start(name: &str, width: u32, height: u32) -> Option<Browser> {
         let (driver_bin, chromium) = tools()?;
         let port = free_port();
-        let child = Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let profile = std::env::temp_dir().join(unique("outbound-chromium"));
-        std::fs::create_dir_all(&profile).expect("profile dir");
-        let mut driver = Driver {
-            child,
-            port,
-            session: None,
-            profile,
-        };
+        let mut driver = Driver::spawn(&driver_bin, port);
 
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -177,8 +218,12 @@ impl Browser {
                 "--lang=zh-CN",
             ],
         });
-        if let Some(bin) = chromium {
-            options["binary"] = json!(bin.display().to_string());
+        options["binary"] = json!(chromium.display().to_string());
+        if width < 500 {
+            // A desktop window is never narrower than 500 px: a phone's viewport is emulated.
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true },
+            });
         }
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
@@ -195,6 +240,7 @@ impl Browser {
             client,
             driver,
             name: name.to_owned(),
+            phone: (width < 500).then_some((width, height)),
         })
     }
 
@@ -205,17 +251,149 @@ impl Browser {
         }
     }
 
+    /// Sends a DevTools command through chromedriver's `goog/cdp/execute` (which fantoccini
+    /// does not wrap) and returns its result.
+    async fn cdp(&self, cmd: &str, params: Value) -> anyhow::Result<Value> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let session = self
+            .driver
+            .session
+            .as_deref()
+            .ok_or_else(|| anyhow!("no session"))?;
+        let body = json!({ "cmd": cmd, "params": params }).to_string();
+        let port = self.driver.port;
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        let request = format!(
+            "POST /session/{session}/goog/cdp/execute HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await?;
+        // chromedriver keeps the connection open: read exactly one answer.
+        let read = async {
+            let mut raw = Vec::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = stream.read(&mut buf).await?;
+                raw.extend_from_slice(&buf[..n]);
+                if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+                    let body = &raw[split + 4..];
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok());
+                    match length {
+                        Some(len) if body.len() >= len => return Ok(body[..len].to_vec()),
+                        None if head.contains("transfer-encoding: chunked")
+                            && body.ends_with(b"0\r\n\r\n") =>
+                        {
+                            return unchunk(body);
+                        }
+                        _ => {}
+                    }
+                }
+                if n == 0 {
+                    bail!("chromedriver closed the connection mid-answer");
+                }
+            }
+        };
+        let payload = tokio::time::timeout(Duration::from_secs(30), read).await??;
+        let answer: Value = serde_json::from_slice(&payload)?;
+        if answer["value"]["error"].is_string() {
+            bail!("{cmd}: {}", answer["value"]);
+        }
+        Ok(answer["value"].clone())
+    }
+
+    /// A PNG of the whole page, not only of what fits in the window.
+    async fn full_page_png(&self) -> anyhow::Result<Vec<u8>> {
+        use base64::Engine;
+        let metrics = self.cdp("Page.getLayoutMetrics", json!({})).await?;
+        let width = metrics["cssLayoutViewport"]["clientWidth"]
+            .as_f64()
+            .unwrap_or(0.0);
+        let height = metrics["cssContentSize"]["height"].as_f64().unwrap_or(0.0);
+        if width < 1.0 || height < 1.0 {
+            bail!("no page size in {metrics}");
+        }
+        // A window as tall as the page, so that bars kept at the bottom of the screen
+        // (position: sticky) are drawn where they end up, not halfway down the picture.
+        let (phone_width, scale) = match self.phone {
+            Some((w, _)) => (f64::from(w), 2.0),
+            None => (0.0, 0.0),
+        };
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({
+                "width": phone_width,
+                "height": height.ceil().min(16000.0),
+                "deviceScaleFactor": scale,
+                "mobile": self.phone.is_some(),
+            }),
+        )
+        .await?;
+        let shot = self
+            .cdp("Page.captureScreenshot", json!({ "format": "png" }))
+            .await;
+        // Back to the window the journey runs in.
+        match self.phone {
+            Some((w, h)) => {
+                self.cdp(
+                    "Emulation.setDeviceMetricsOverride",
+                    json!({ "width": w, "height": h, "deviceScaleFactor": 2.0, "mobile": true }),
+                )
+                .await?
+            }
+            None => {
+                self.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
+                    .await?
+            }
+        };
+        let shot = shot?;
+        let data = shot["data"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no image in the answer"))?;
+        Ok(base64::engine::general_purpose::STANDARD.decode(data)?)
+    }
+
+    /// Saves a picture of the whole page as `target/screenshots/<name><suffix>.png`.
     async fn screenshot(&self, suffix: &str) -> PathBuf {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot folder");
         let path = dir.join(format!("{}{suffix}.png", self.name));
-        match self.client.screenshot().await {
+        let png = match self.full_page_png().await {
+            Ok(png) => Ok(png),
+            Err(_) => self.client.screenshot().await,
+        };
+        match png {
             Ok(png) => {
                 std::fs::write(&path, png).ok();
             }
             Err(e) => eprintln!("no screenshot {}: {e}", path.display()),
         }
         path
+    }
+}
+
+/// Decodes an HTTP/1.1 chunked body.
+fn unchunk(mut body: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| anyhow!("a broken chunk"))?;
+        let size_text = String::from_utf8_lossy(&body[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)?;
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if body.len() < size {
+            bail!("a chunk cut short");
+        }
+        out.extend_from_slice(&body[..size]);
+        body = body.get(size + 2..).unwrap_or_default();
     }
 }
 
@@ -354,7 +532,7 @@ async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
 
 /// On a phone the page must not scroll sideways (tables scroll inside their own box).
 async fn assert_fits(c: &Client, width: u32, page: &str) -> anyhow::Result<()> {
-    if width > 500 {
+    if width >= 500 {
         return Ok(());
     }
     let v = c
@@ -372,6 +550,9 @@ async fn assert_fits(c: &Client, width: u32, page: &str) -> anyhow::Result<()> {
         .await?;
     let scroll = v[0].as_f64().unwrap_or(0.0);
     let inner = v[1].as_f64().unwrap_or(0.0);
+    if (inner - f64::from(width)).abs() > 0.5 {
+        bail!("the viewport is {inner} px wide instead of {width} px on {page}");
+    }
     if scroll > inner + 1.0 {
         bail!(
             "{page} ({}) scrolls sideways at {width}px: scrollWidth {scroll} > innerWidth {inner}; too wide: {}",
@@ -414,6 +595,7 @@ fn a_resident_id_number_gets_the_check_character_of_gb_11643() {
 // The journey
 
 struct Journey<'a> {
+    browser: &'a Browser,
     c: &'a Client,
     base: String,
     width: u32,
@@ -423,6 +605,14 @@ struct Journey<'a> {
 impl Journey<'_> {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Every page on the way: it fits the phone's width, and a picture of it is kept as
+    /// `target/screenshots/<journey>-<step>.png`.
+    async fn page(&self, step: &str, page: &str) -> anyhow::Result<()> {
+        assert_fits(self.c, self.width, page).await?;
+        self.browser.screenshot(&format!("-{step}")).await;
+        Ok(())
     }
 
     async fn run(&self) -> anyhow::Result<()> {
@@ -438,12 +628,16 @@ impl Journey<'_> {
 
         // 1. Sign in with the initial password: sent to 修改密码 first.
         c.goto(&self.url("/login")).await?;
+        let viewport = c.execute("return window.innerWidth", vec![]).await?;
+        if viewport != json!(self.width) {
+            bail!("the page is {viewport} px wide, not {} px", self.width);
+        }
         type_into(c, "#f-username", STUDENT).await?;
         type_into(c, "#f-password", INITIAL_PASSWORD).await?;
         click(c, "form.login-card button[type=submit]").await?;
         wait_for_url(c, "/password").await?;
         wait_for_text(c, "h1.page-title", "修改密码").await?;
-        assert_fits(c, self.width, "修改密码").await?;
+        self.page("01-password", "修改密码").await?;
 
         // 2. Change it.
         type_into(c, "#f-old_password", INITIAL_PASSWORD).await?;
@@ -466,13 +660,13 @@ impl Journey<'_> {
         }
         wait_for_text(c, "main .flash", "密码已修改").await?;
         find(c, "nav.site-nav").await?;
-        assert_fits(c, self.width, "首页").await?;
+        self.page("02-home", "首页").await?;
 
         // 3. Complete the profile (only 姓名 and 性别 are there).
         click(c, "nav.site-nav a[href='/profile']").await?;
         wait_for_url(c, "/profile").await?;
         find(c, "#missing").await?;
-        assert_fits(c, self.width, "个人资料").await?;
+        self.page("03-profile", "个人资料").await?;
         let birth = "2006-05-12";
         let id_number = resident_id("110101", birth, "135");
         type_into(c, "#f-pinyin_surname", "zhao").await?;
@@ -500,6 +694,7 @@ impl Journey<'_> {
         if c.find(Locator::Css("#missing")).await.is_ok() {
             bail!("the profile still misses fields after saving");
         }
+        self.page("04-profile-saved", "个人资料（已保存）").await?;
 
         // 4. 交流项目: find the UK semester exchange and click 报名.
         click(c, "nav.site-nav a[href='/programs']").await?;
@@ -507,7 +702,7 @@ impl Journey<'_> {
         type_into(c, "#q-keyword", PROGRAM_SEARCH).await?;
         click(c, "form.filters .filter-actions button[type=submit]").await?;
         wait_for_url(c, "keyword=").await?;
-        assert_fits(c, self.width, "交流项目").await?;
+        self.page("05-programs", "交流项目").await?;
         let apply = c
             .wait()
             .at_most(WAIT)
@@ -536,7 +731,7 @@ impl Journey<'_> {
         } else {
             eprintln!("(the notice page took long to load: the disabled button was not checked)");
         }
-        assert_fits(c, self.width, "申报须知").await?;
+        self.page("06-notice", "申报须知").await?;
         click(c, "input[name=promise]").await?;
         let deadline = Instant::now() + Duration::from_secs(10);
         while !start.is_enabled().await? {
@@ -555,7 +750,7 @@ impl Journey<'_> {
             .next()
             .map(str::to_owned)
             .ok_or_else(|| anyhow!("no application in {app_url}"))?;
-        assert_fits(c, self.width, "基本信息").await?;
+        self.page("07-basic", "基本信息").await?;
         click(c, "button[name=action][value=next]").await?;
 
         // 7. 申请信息.
@@ -583,7 +778,7 @@ impl Journey<'_> {
         ] {
             choose_first(c, &format!("#f-funding_{item}")).await?;
         }
-        assert_fits(c, self.width, "申请信息").await?;
+        self.page("08-info", "申请信息").await?;
         click(c, "button[name=action][value=next]").await?;
 
         // 8. 外语水平: add one row, then go on.
@@ -598,7 +793,7 @@ impl Journey<'_> {
         .await?;
         click(c, "button[name=action][value=save]").await?;
         wait_for_text(c, "#language-rows table tbody", "6.5").await?;
-        assert_fits(c, self.width, "外语水平").await?;
+        self.page("09-languages", "外语水平").await?;
         click(c, "button[name=action][value=next]").await?;
 
         // 9. 附件信息: a PDF for every required type.
@@ -635,7 +830,7 @@ impl Journey<'_> {
                 .await?;
             assert_eq!(shown.trim(), FILE_NAME, "the file keeps its Chinese name");
         }
-        assert_fits(c, self.width, "附件信息").await?;
+        self.page("10-attachments", "附件信息").await?;
         click(c, ".form-actions a.btn-primary").await?;
 
         // 10. 提交: nothing missing; confirm the dialog.
@@ -643,7 +838,7 @@ impl Journey<'_> {
         if let Ok(problems) = c.find(Locator::Css("#problems")).await {
             bail!("the submit page lists problems: {}", problems.text().await?);
         }
-        assert_fits(c, self.width, "提交").await?;
+        self.page("11-submit", "提交").await?;
         click(c, "#submit-button").await?;
         let deadline = Instant::now() + WAIT;
         loop {
@@ -671,23 +866,22 @@ impl Journey<'_> {
         }
         wait_for_text(c, ".page-head .badge", "申请中").await?;
         wait_for_text(c, ".timeline", "提交").await?;
-        assert_fits(c, self.width, "申请查看 · 进度").await?;
+        self.page("12-progress", "申请查看 · 进度").await?;
         click(c, "nav.tabs a[href$='tab=history']").await?;
         wait_for_url(c, "tab=history").await?;
         let history = wait_for_text(c, "#history tbody", "提交").await?;
         assert!(history.text().await?.contains("申请中"));
-        assert_fits(c, self.width, "申请查看 · 历史记录").await?;
+        self.page("13-history", "申请查看 · 历史记录").await?;
         Ok(())
     }
 }
 
 /// Runs the whole journey in a window of `width`×`height`; leaves a screenshot.
 async fn journey(name: &str, width: u32, height: u32) {
-    let Some(app) = TestApp::with_demo(Backend::Sqlite).await else {
+    let Some(browser) = Browser::start(name, width, height).await else {
         return;
     };
-    let Some(browser) = Browser::start(name, width, height).await else {
-        app.finish().await;
+    let Some(app) = TestApp::with_demo(Backend::Sqlite).await else {
         return;
     };
     let addr = app.serve().await;
@@ -696,13 +890,17 @@ async fn journey(name: &str, width: u32, height: u32) {
     let pdf = dir.join(FILE_NAME);
     std::fs::write(&pdf, pdf_bytes()).expect("the PDF to upload");
 
-    let outcome = Journey {
-        c: &browser.client,
-        base: format!("http://{addr}"),
-        width,
-        pdf,
-    }
-    .run()
+    // Boxed: the whole journey is one large future.
+    let outcome = Box::pin(
+        Journey {
+            browser: &browser,
+            c: &browser.client,
+            base: format!("http://{addr}"),
+            width,
+            pdf,
+        }
+        .run(),
+    )
     .await;
     match outcome {
         Ok(()) => {
