@@ -157,6 +157,7 @@ fn ensure_editable(app: &ApplicationRow) -> ServiceResult<()> {
 /// returns its id.
 pub async fn start(
     db: &Db,
+    key: &DataKey,
     who: &Who,
     student_id: i64,
     program_id: i64,
@@ -170,6 +171,14 @@ pub async fn start(
         .ok_or(ServiceError::Refused("err.apply.no_registry"))?;
     if let Some(first) = program_rules::apply_blockers(&program, &facts, now).first() {
         return Err(ServiceError::Refused(first));
+    }
+    // A profile that misses required fields is completed first (seed 001).
+    let profile = students::profile_form(db, key, student_id)
+        .await
+        .map_err(ServiceError::Unexpected)?
+        .unwrap_or_default();
+    if !crate::domain::profile::missing_required(&profile).is_empty() {
+        return Err(ServiceError::Refused("apply.complete_profile_first"));
     }
     if let Some(draft) = apps::draft_for_program(db, student_id, program_id).await? {
         return Ok(draft.id);
@@ -506,7 +515,7 @@ pub async fn submit(
         _ => return Err(ServiceError::Conflict("err.submit.already").into()),
     };
     let submission = loaded
-        .draft(crate::web::pages::cn_today())
+        .draft(crate::domain::values::china_today())
         .into_submission()
         .map_err(SubmitError::Incomplete)?;
     let registration = loaded.program.registration(now);

@@ -143,7 +143,12 @@ impl FromRequestParts<AppState> for Ctx {
         let flash = cookies::get(&parts.headers, FLASH_COOKIE)
             .and_then(|v| percent_encoding::percent_decode_str(v).decode_utf8().ok())
             .and_then(|v| serde_json::from_str::<Flash>(&v).ok());
-        let wants_json = parts.uri.path().starts_with("/api/");
+        // Nested routers see a shortened path; the original one says whether this is the API.
+        let wants_json = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(parts.uri.path(), |u| u.0.path())
+            .starts_with("/api/");
         let ctx = Ctx {
             lang: lang_of(parts),
             csrf: parts

@@ -32,7 +32,7 @@ const PROGRAM_SEARCH: &str = "英国";
 const PROGRAM_TEXT: &str = "英国校际学期制交换生项目";
 const FILE_NAME: &str = "张三护照.pdf";
 /// How long any one page may take to show what we wait for.
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -177,8 +177,8 @@ impl Drop for Driver {
 }
 
 /// One headless Chromium with a fresh profile, driven through its own chromedriver.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Driver,
     name: String,
     /// The emulated phone viewport (width, height), if any.
@@ -188,7 +188,7 @@ struct Browser {
 impl Browser {
     /// Starts chromedriver on a free port and opens a window of `width`×`height`.
     /// `None` when the browser is missing outside CI.
-    async fn start(name: &str, width: u32, height: u32) -> Option<Browser> {
+    pub(crate) async fn start(name: &str, width: u32, height: u32) -> Option<Browser> {
         let (driver_bin, chromium) = tools()?;
         let port = free_port();
         let mut driver = Driver::spawn(&driver_bin, port);
@@ -245,7 +245,7 @@ impl Browser {
     }
 
     /// Closes the browser; dropping then ends chromedriver.
-    async fn quit(mut self) {
+    pub(crate) async fn quit(mut self) {
         if self.client.clone().close().await.is_ok() {
             self.driver.session = None;
         }
@@ -357,7 +357,7 @@ impl Browser {
     }
 
     /// Saves a picture of the whole page as `target/screenshots/<name><suffix>.png`.
-    async fn screenshot(&self, suffix: &str) -> PathBuf {
+    pub(crate) async fn screenshot(&self, suffix: &str) -> PathBuf {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot folder");
         let path = dir.join(format!("{}{suffix}.png", self.name));
@@ -401,14 +401,14 @@ fn unchunk(mut body: &[u8]) -> anyhow::Result<Vec<u8>> {
 // Small steps a person takes
 
 /// Waits for an element matching the CSS selector.
-async fn find(c: &Client, css: &str) -> anyhow::Result<Element> {
+pub(crate) async fn find(c: &Client, css: &str) -> anyhow::Result<Element> {
     match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
         Ok(el) => Ok(el),
         Err(e) => Err(anyhow!(e).context(format!("waiting for `{css}` on {}", url_of(c).await))),
     }
 }
 
-async fn url_of(c: &Client) -> String {
+pub(crate) async fn url_of(c: &Client) -> String {
     c.current_url()
         .await
         .map(|u| u.to_string())
@@ -417,7 +417,7 @@ async fn url_of(c: &Client) -> String {
 
 /// Waits until the address contains `part`; fails early with the page's error summary when
 /// the page shows one instead.
-async fn wait_for_url(c: &Client, part: &str) -> anyhow::Result<()> {
+pub(crate) async fn wait_for_url(c: &Client, part: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + WAIT;
     loop {
         let url = url_of(c).await;
@@ -469,7 +469,7 @@ async fn wait_for_text(c: &Client, css: &str, text: &str) -> anyhow::Result<Elem
 }
 
 /// Clears a text input and types `value`.
-async fn type_into(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
+pub(crate) async fn type_into(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
     let el = find(c, css).await?;
     el.clear()
         .await
@@ -517,7 +517,7 @@ async fn choose_first(c: &Client, css: &str) -> anyhow::Result<()> {
         .with_context(|| format!("choosing the first option of {css}"))
 }
 
-async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
+pub(crate) async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
     let el = find(c, css).await?;
     // Bring it to the middle of the screen: the sticky button bar at the bottom of long forms
     // would otherwise sit on top of a field scrolled only just into view.

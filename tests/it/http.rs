@@ -625,3 +625,41 @@ both!(
         }
     }
 );
+
+both!(
+    a_student_whose_profile_misses_fields_is_sent_to_complete_it_before_applying,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in("2022030301", PASSWORD).await;
+        let program = open_program(&app).await;
+        let r = c.get(&format!("/programs/{program}/apply")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(
+            r.location().starts_with("/profile?missing=1"),
+            "{}",
+            r.location()
+        );
+        let profile = c.get(&r.location()).await;
+        assert!(profile.text().contains("证件号码"));
+        // The rule holds on the server too, whatever the page did.
+        let r = c
+            .post(
+                &format!("/programs/{program}/apply"),
+                &[("opened", "0.x"), ("promise", "yes")],
+            )
+            .await;
+        assert_ne!(r.status, StatusCode::SEE_OTHER);
+        let count = app
+            .state
+            .db
+            .count(
+                &Query::select()
+                    .expr(Expr::col("id").count())
+                    .from("applications")
+                    .to_owned(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+    }
+);

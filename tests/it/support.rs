@@ -36,6 +36,32 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{}", std::process::id(), rand::random::<u32>())
 }
 
+/// Drops test databases left by earlier runs that died before `finish` (their process is gone).
+async fn drop_orphans(admin: &sqlx::PgPool) {
+    static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    ONCE.get_or_init(|| async {
+        let names: Vec<(String,)> =
+            sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'outbound_t_%'")
+                .fetch_all(admin)
+                .await
+                .unwrap_or_default();
+        for (name,) in names {
+            let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|p| {
+                p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()
+            }) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(admin)
+                .await
+                .ok();
+            }
+        }
+    })
+    .await;
+}
+
 async fn pg_admin() -> Option<sqlx::PgPool> {
     match sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
@@ -68,6 +94,7 @@ impl TestApp {
             ),
             Backend::Postgres => {
                 let admin = pg_admin().await?;
+                drop_orphans(&admin).await;
                 let name = unique("outbound_t");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&admin)
@@ -140,9 +167,9 @@ impl TestApp {
     }
 
     /// Drops the database and the data folder.
-    pub async fn finish(self) {
+    pub async fn finish(mut self) {
         self.state.db.close().await;
-        if let Some(name) = self.pg_db
+        if let Some(name) = self.pg_db.take()
             && let Some(admin) = pg_admin().await
         {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
@@ -153,6 +180,14 @@ impl TestApp {
             .ok();
             admin.close().await;
         }
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+impl Drop for TestApp {
+    /// A test that panicked never reaches `finish`: at least its folder goes (its PostgreSQL
+    /// database is dropped by the next run, see `drop_orphans`).
+    fn drop(&mut self) {
         std::fs::remove_dir_all(&self.dir).ok();
     }
 }

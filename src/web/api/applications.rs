@@ -130,7 +130,15 @@ async fn start(
             fields,
         ));
     }
-    let id = service::start(&state.db, &who(&ctx, &ip), user.id, program_id, Utc::now()).await?;
+    let id = service::start(
+        &state.db,
+        &state.key,
+        &who(&ctx, &ip),
+        user.id,
+        program_id,
+        Utc::now(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("{BASE}/applications/{id}"))],

@@ -202,7 +202,16 @@ async fn start(
     if let Some(key) = error {
         return Ok(notice_page(&state, &ctx, program, Some(ctx.t(key).to_owned())).await);
     }
-    match service::start(&state.db, &who(&ctx, &ip), user.id, id, Utc::now()).await {
+    match service::start(
+        &state.db,
+        &state.key,
+        &who(&ctx, &ip),
+        user.id,
+        id,
+        Utc::now(),
+    )
+    .await
+    {
         Ok(app_id) => {
             Ok(Redirect::to(&format!("/applications/{app_id}/step/basic")).into_response())
         }

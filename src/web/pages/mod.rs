@@ -34,6 +34,5 @@ pub fn cn_time(t: impl std::borrow::Borrow<chrono::DateTime<chrono::Utc>>) -> St
 
 /// Today's date in China.
 pub fn cn_today() -> chrono::NaiveDate {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
-    chrono::Utc::now().with_timezone(&offset).date_naive()
+    crate::domain::values::china_today()
 }
