@@ -77,6 +77,11 @@ async fn start(c: &mut Client, program: i64) -> i64 {
 
 /// Fills every step of application `id` with valid values and uploads the required files.
 async fn fill(c: &mut Client, id: i64) {
+    fill_with_score(c, id, "560").await;
+}
+
+/// Fills every step; `score` may be empty (待出成绩).
+async fn fill_with_score(c: &mut Client, id: i64, score: &str) {
     let info = c.get(&format!("/applications/{id}/step/info")).await;
     assert_eq!(info.status, StatusCode::OK);
     let schools = options(&info, "f-choice_1");
@@ -122,7 +127,7 @@ async fn fill(c: &mut Client, id: i64) {
             &[
                 ("language", &language),
                 ("exam_type", &exam),
-                ("score", "560"),
+                ("score", score),
                 ("exam_date", "2026-06-15"),
             ],
         )
@@ -661,5 +666,255 @@ both!(
             .await
             .unwrap();
         assert_eq!(count, 0);
+    }
+);
+
+/// A submitted application of the demo student; returns its id.
+async fn submitted(app: &TestApp, c: &mut Client, score: &str) -> i64 {
+    let program = open_program(app).await;
+    let id = start(c, program).await;
+    fill_with_score(c, id, score).await;
+    let check = c.get(&format!("/applications/{id}/submit")).await;
+    assert_eq!(
+        check.status,
+        StatusCode::OK,
+        "{}",
+        check.select("#problems").join(" ")
+    );
+    let r = c
+        .post(
+            &format!("/applications/{id}/submit"),
+            &[("version", &version_of(&check))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    id
+}
+
+async fn status_of(app: &TestApp, id: i64) -> String {
+    app.state
+        .db
+        .scalar::<String>(
+            &Query::select()
+                .column("status")
+                .from("applications")
+                .and_where(Expr::col("id").eq(id))
+                .to_owned(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+both!(
+    withdrawing_for_edit_works_until_a_reviewer_has_decided,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let id = submitted(&app, &mut c, "560").await;
+        let view = c.get(&format!("/applications/{id}")).await;
+        let r = c
+            .post(
+                &format!("/applications/{id}/withdraw"),
+                &[("version", &version_of(&view))],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(status_of(&app, id).await, "draft");
+        // Submitted again, then a reviewer decides: 撤回修改 is no longer offered nor accepted.
+        let check = c.get(&format!("/applications/{id}/submit")).await;
+        c.post(
+            &format!("/applications/{id}/submit"),
+            &[("version", &version_of(&check))],
+        )
+        .await;
+        assert_eq!(status_of(&app, id).await, "under_review");
+        let mut tx = app.state.db.begin().await.unwrap();
+        tx.update(
+            Query::update()
+                .table("applications")
+                .value("stage_decided", true)
+                .and_where(Expr::col("id").eq(id)),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let view = c.get(&format!("/applications/{id}")).await;
+        assert!(
+            view.select("#actions button")
+                .iter()
+                .all(|b| !b.contains("撤回修改"))
+        );
+        c.post(
+            &format!("/applications/{id}/withdraw"),
+            &[("version", &version_of(&view))],
+        )
+        .await;
+        assert_eq!(status_of(&app, id).await, "under_review");
+    }
+);
+
+both!(
+    a_draft_can_be_deleted_but_a_submitted_application_cannot,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let id = submitted(&app, &mut c, "560").await;
+        let view = c.get(&format!("/applications/{id}")).await;
+        c.post(
+            &format!("/applications/{id}/delete"),
+            &[("version", &version_of(&view))],
+        )
+        .await;
+        assert_eq!(status_of(&app, id).await, "under_review");
+        let view = c.get(&format!("/applications/{id}")).await;
+        c.post(
+            &format!("/applications/{id}/withdraw"),
+            &[("version", &version_of(&view))],
+        )
+        .await;
+        let view = c.get(&format!("/applications/{id}")).await;
+        let r = c
+            .post(
+                &format!("/applications/{id}/delete"),
+                &[("version", &version_of(&view))],
+            )
+            .await;
+        assert_eq!(r.location(), "/applications");
+        assert_eq!(
+            c.get(&format!("/applications/{id}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+);
+
+both!(
+    a_pending_score_can_be_added_once_and_is_then_immutable,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let id = submitted(&app, &mut c, "").await;
+        let detail = c.get(&format!("/applications/{id}?tab=detail")).await;
+        let action = attr(&detail, ".backfill-form", "action");
+        assert!(action.ends_with("/backfill"), "{}", detail.text());
+        let r = c.post(&action, &[("score", "IELTS 7.0")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let again = c.post(&action, &[("score", "IELTS 8.0")]).await;
+        assert_ne!(again.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = c.get(&format!("/applications/{id}?tab=detail")).await;
+        assert!(detail.text().contains("IELTS 7.0"));
+        assert!(!detail.text().contains("IELTS 8.0"));
+        assert!(detail.select(".backfill-form").is_empty());
+        let history = c.get(&format!("/applications/{id}?tab=history")).await;
+        assert!(
+            history
+                .select("#history td")
+                .iter()
+                .any(|t| t.contains("补录分数"))
+        );
+    }
+);
+
+both!(
+    requested_material_is_uploaded_without_withdrawing_the_application,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let id = submitted(&app, &mut c, "560").await;
+        let officer: i64 = app
+            .state
+            .db
+            .scalar(
+                &Query::select()
+                    .column("id")
+                    .from("users")
+                    .and_where(Expr::col("username").eq("gjc_officer"))
+                    .to_owned(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let mut tx = app.state.db.begin().await.unwrap();
+        let request = tx
+            .insert_id(
+                Query::insert()
+                    .into_table("supplement_requests")
+                    .columns([
+                        "application_id",
+                        "name",
+                        "note",
+                        "requested_by",
+                        "created_at",
+                    ])
+                    .values_panic([
+                        id.into(),
+                        "银行存款证明".into(),
+                        "请补交近三个月的存款证明".into(),
+                        officer.into(),
+                        chrono::Utc::now().into(),
+                    ]),
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let list = c.get("/applications").await;
+        assert!(list.text().contains("补交材料附件"));
+        let r = c
+            .upload(
+                &format!("/applications/{id}/supplements/{request}"),
+                &[("存款证明.pdf", &pdf_bytes())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert_eq!(status_of(&app, id).await, "under_review");
+        let files = c.get(&format!("/applications/{id}?tab=attachments")).await;
+        assert!(files.text().contains("存款证明.pdf"));
+        assert!(files.text().contains("已补交"));
+        // Once fulfilled, the request takes no more files.
+        let again = c
+            .upload(
+                &format!("/applications/{id}/supplements/{request}"),
+                &[("again.pdf", &pdf_bytes())],
+            )
+            .await;
+        assert!(
+            again
+                .headers
+                .get("set-cookie")
+                .is_some_and(|v| v.to_str().unwrap_or("").contains("outbound_flash"))
+                || again.status == StatusCode::NOT_FOUND
+        );
+        assert!(
+            !c.get(&format!("/applications/{id}?tab=attachments"))
+                .await
+                .text()
+                .contains("again.pdf")
+        );
+    }
+);
+
+both!(
+    a_file_whose_content_is_not_its_declared_format_is_refused_beside_its_type,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let program = open_program(&app).await;
+        let id = start(&mut c, program).await;
+        let page = c.get(&format!("/applications/{id}/step/attachments")).await;
+        let type_id = attr(&page, ".attachment-type", "id")
+            .trim_start_matches("type-")
+            .to_owned();
+        let r = c
+            .upload(
+                &format!("/applications/{id}/attachments?type={type_id}"),
+                &[("成绩单.pdf", b"MZ\x90\x00 this is an exe")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!r.select(&format!("#err-{type_id}")).is_empty());
+        assert!(
+            app.state.storage.keys().unwrap().is_empty(),
+            "no file stays behind"
+        );
     }
 );
