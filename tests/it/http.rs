@@ -13,7 +13,7 @@ const PASSWORD: &str = "Demo@2026";
 
 /// An open program the undergraduate demo student may apply to, with required attachments
 /// and at least two partner schools.
-async fn open_program(app: &TestApp) -> i64 {
+pub(crate) async fn open_program(app: &TestApp) -> i64 {
     let rows: Vec<(i64,)> = app
         .state
         .db
@@ -50,7 +50,7 @@ fn options(r: &crate::support::Resp, select_id: &str) -> Vec<String> {
         .collect()
 }
 
-fn attr(r: &crate::support::Resp, css: &str, name: &str) -> String {
+pub(crate) fn attr(r: &crate::support::Resp, css: &str, name: &str) -> String {
     let sel = scraper::Selector::parse(css).unwrap();
     r.html()
         .select(&sel)
@@ -60,7 +60,7 @@ fn attr(r: &crate::support::Resp, css: &str, name: &str) -> String {
 }
 
 /// Starts an application through the 申报须知 (waiting out the 2-second read); returns its id.
-async fn start(c: &mut Client, program: i64) -> i64 {
+pub(crate) async fn start(c: &mut Client, program: i64) -> i64 {
     let notice = c.get(&format!("/programs/{program}/apply")).await;
     assert_eq!(notice.status, StatusCode::OK, "{}", notice.text());
     let opened = attr(&notice, "input[name=opened]", "value");
@@ -76,7 +76,7 @@ async fn start(c: &mut Client, program: i64) -> i64 {
 }
 
 /// Fills every step of application `id` with valid values and uploads the required files.
-async fn fill(c: &mut Client, id: i64) {
+pub(crate) async fn fill(c: &mut Client, id: i64) {
     fill_with_score(c, id, "560").await;
 }
 
@@ -161,7 +161,7 @@ async fn fill_with_score(c: &mut Client, id: i64, score: &str) {
     }
 }
 
-fn version_of(r: &crate::support::Resp) -> String {
+pub(crate) fn version_of(r: &crate::support::Resp) -> String {
     attr(r, "input[name=version]", "value")
 }
 
@@ -408,6 +408,8 @@ both!(
             .await;
         assert_eq!(r.location(), "/password");
         assert_eq!(c.get("/programs").await.location(), "/password");
+    let page = c.get("/password").await;
+    assert!(page.select(".site-nav").is_empty(), "no menu before the initial password is changed");
         let r = c
             .post(
                 "/password",
