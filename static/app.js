@@ -8,7 +8,8 @@
    input[type=file][data-max-bytes]       refuse a too-large file, message in [data-file-error]
    input[type=checkbox][data-check-all="name"]  tick / untick every checkbox `name` in the form
    [data-dialog-open="id"], [data-dialog-close]  open / close a <dialog>
-   details.menu-dropdown                  one open at a time; closed by Escape or a click outside */
+   details.menu-dropdown                  one open at a time; closed by Escape or a click outside
+   .steps, .tabs, .nav-list               a bar wider than the screen shows its current item */
 (function () {
   "use strict";
 
@@ -38,6 +39,20 @@
         }
       }
       tick();
+    });
+  }
+
+  /* ---- bars that scroll sideways (phones): the current step, tab or menu item in view ---- */
+  function showCurrent() {
+    each(".steps, .tabs, .nav-list", function (bar) {
+      if (bar.scrollWidth <= bar.clientWidth + 1) return;
+      var current = bar.querySelector("[aria-current]");
+      if (!current) return;
+      var box = bar.getBoundingClientRect();
+      var item = current.getBoundingClientRect();
+      if (item.left >= box.left && item.right <= box.right) return;
+      // Centre it, as far as the bar can scroll (no smooth scrolling: this is the first paint).
+      bar.scrollLeft += item.left - box.left - (box.width - item.width) / 2;
     });
   }
 
@@ -251,6 +266,7 @@
 
   function init() {
     countdowns();
+    showCurrent();
     document.addEventListener("click", onClick, true);
     document.addEventListener("click", onClickUi);
     document.addEventListener("submit", onSubmit);
