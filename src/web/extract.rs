@@ -102,8 +102,11 @@ impl FromRequestParts<AppState> for Lang {
     }
 }
 
-async fn load_user(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
-    let Some(token) = cookies::get(&parts.headers, session::COOKIE) else {
+async fn load_user(
+    headers: &axum::http::HeaderMap,
+    state: &AppState,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = cookies::get(headers, session::COOKIE) else {
         return Ok(None);
     };
     let Some(user_id) = session::resolve(&state.db, token).await? else {
@@ -135,7 +138,7 @@ impl FromRequestParts<AppState> for Ctx {
         if let Some(ctx) = parts.extensions.get::<Ctx>() {
             return Ok(ctx.clone());
         }
-        let user = load_user(parts, state).await?;
+        let user = load_user(&parts.headers, state).await?;
         let unread = match &user {
             Some(u) => users::unread_count(&state.db, u.id).await?,
             None => 0,
@@ -271,4 +274,12 @@ impl FromRequestParts<AppState> for ClientIp {
         };
         Ok(ClientIp(ip))
     }
+}
+
+/// The header badge of whoever sent these headers, for pages drawn outside a handler (error
+/// pages); `None` when signed out or when anything fails.
+pub async fn badge_for(headers: &axum::http::HeaderMap, state: &AppState) -> Option<UserBadge> {
+    let user = load_user(headers, state).await.ok()??;
+    let unread = users::unread_count(&state.db, user.id).await.unwrap_or(0);
+    Some(user.badge(unread))
 }

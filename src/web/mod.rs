@@ -77,7 +77,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::AppError::NotFound })
         .nest_service("/static", tower_http::services::ServeDir::new(static_dir()))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
-        .layer(middleware::from_fn(render::errors))
+        .layer(middleware::from_fn_with_state(state.clone(), render::errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(security(
             "content-security-policy",

@@ -2,15 +2,15 @@
 //! under `/api`), the sign-in redirect, and HTML rendering of page templates.
 
 use askama::Template;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::cookies;
 use super::error::{AppError, ErrorInfo};
 use super::extract::{FLASH_COOKIE, LANG_COOKIE};
 use super::layout::Layout;
+use super::{AppState, cookies};
 use crate::i18n::Lang;
 
 /// The error page.
@@ -51,7 +51,7 @@ struct JsonFieldError<'a> {
 }
 
 /// The outermost middleware: draws error responses and clears a shown flash message.
-pub async fn errors(req: Request, next: Next) -> Response {
+pub async fn errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let lang = cookies::get(req.headers(), LANG_COOKIE)
         .and_then(Lang::from_code)
         .unwrap_or_default();
@@ -63,6 +63,7 @@ pub async fn errors(req: Request, next: Next) -> Response {
         .unwrap_or_default();
     let had_flash = cookies::get(req.headers(), FLASH_COOKIE).is_some();
     let get = req.method() == axum::http::Method::GET;
+    let headers = req.headers().clone();
     let csrf = cookies::get(req.headers(), crate::auth::csrf::COOKIE)
         .unwrap_or_default()
         .to_owned();
@@ -117,10 +118,11 @@ pub async fn errors(req: Request, next: Next) -> Response {
             Redirect::to("/login").into_response()
         }
     } else {
+        let user = super::extract::badge_for(&headers, &state).await;
         let page = ErrorPage {
             l: Layout {
                 lang,
-                user: None,
+                user,
                 csrf,
                 path: path.clone(),
                 nav: "",

@@ -408,8 +408,11 @@ both!(
             .await;
         assert_eq!(r.location(), "/password");
         assert_eq!(c.get("/programs").await.location(), "/password");
-    let page = c.get("/password").await;
-    assert!(page.select(".site-nav").is_empty(), "no menu before the initial password is changed");
+        let page = c.get("/password").await;
+        assert!(
+            page.select(".site-nav").is_empty(),
+            "no menu before the initial password is changed"
+        );
         let r = c
             .post(
                 "/password",
@@ -918,5 +921,18 @@ both!(
             app.state.storage.keys().unwrap().is_empty(),
             "no file stays behind"
         );
+    }
+);
+
+both!(
+    an_error_page_keeps_the_signed_in_header_and_says_what_happened,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in(STUDENT, PASSWORD).await;
+        let r = c.get("/no/such/page").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(r.text().contains("王晓明"));
+        assert!(!r.select(".site-nav").is_empty());
+        assert!(r.text().contains("页面不存在或无权访问"));
     }
 );
