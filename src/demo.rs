@@ -40,7 +40,7 @@ pub enum Outcome {
 /// Loads the demo set into an empty database (settings key `demo_loaded` marks it; a database
 /// with any user and no marker → Refused). `storage` is not written today: the demo students
 /// have no 证件照 and there are no applications with attachments yet.
-pub async fn load(db: &Db, key: &DataKey, _storage: &Storage) -> anyhow::Result<Outcome> {
+pub async fn load(db: &Db, key: &DataKey, storage: &Storage) -> anyhow::Result<Outcome> {
     // Cheap answers first, so a restart does not hash a single password.
     if let Some(outcome) = refusal(db).await? {
         return Ok(outcome);
@@ -67,7 +67,134 @@ pub async fn load(db: &Db, key: &DataKey, _storage: &Storage) -> anyhow::Result<
     )
     .await?;
     tx.commit().await?;
+    sample_applications(db, key, storage, now).await?;
     Ok(Outcome::Loaded)
+}
+
+/// Applications in several states, made through the same services a student's clicks use:
+/// (student, submit it?). The main demo accounts in the README are left without applications,
+/// so that a visitor can walk the whole journey with them.
+const SAMPLE_APPLICATIONS: [(&str, bool); 4] = [
+    ("2023020105", true),
+    ("2022040203", true),
+    ("2024010207", true),
+    ("2023030112", false),
+];
+
+/// A tiny but genuine PDF for the demo attachments.
+const SAMPLE_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+async fn sample_applications(
+    db: &Db,
+    key: &DataKey,
+    storage: &Storage,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use crate::domain::application::{ApplicationInfoForm, LanguageScoreForm};
+    use crate::services::{applications as apply, attachments, audit::Who, programs as rules};
+
+    let visible: Vec<(i64,)> = db
+        .all(
+            &sea_query::Query::select()
+                .column("id")
+                .from("programs")
+                .and_where(sea_query::ExprTrait::eq(
+                    sea_query::Expr::col("status"),
+                    "published",
+                ))
+                .order_by("id", sea_query::Order::Asc)
+                .to_owned(),
+        )
+        .await?;
+    for (username, submit) in SAMPLE_APPLICATIONS {
+        let user = crate::db::users::by_username(db, username)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo student {username} is missing"))?;
+        let facts = rules::student_facts(db, user.id).await?.unwrap_or_default();
+        // The first open program this student may apply to that offers partner schools.
+        let mut chosen = None;
+        for (id,) in &visible {
+            let Some(program) = crate::db::programs::by_id(db, *id).await? else {
+                continue;
+            };
+            let schools = crate::db::programs::partner_schools(db, *id).await?;
+            if !schools.is_empty()
+                && program.registration(now) == crate::domain::application::Registration::Open
+                && rules::apply_blockers(&program, &facts, now).is_empty()
+            {
+                chosen = Some((program, schools));
+                break;
+            }
+        }
+        let Some((program, schools)) = chosen else {
+            continue;
+        };
+        let who = Who::user(user.id, user.display_name.clone());
+        let id = apply::start(db, key, &who, user.id, program.id, now).await?;
+        let info = ApplicationInfoForm {
+            choice_1: schools[0].id.to_string(),
+            choice_2: schools.get(1).map(|s| s.id.to_string()).unwrap_or_default(),
+            exchange_from: program.start_date.clone(),
+            exchange_to: program.end_date.clone(),
+            exchange_duration: program.duration.clone(),
+            depart_date: program.start_date.clone(),
+            return_date: program.end_date.clone(),
+            gpa: "3.58".into(),
+            weighted_avg: "87.20".into(),
+            one_china_issue: "no".into(),
+            has_passport: "no".into(),
+            emergency_relation: "父亲".into(),
+            emergency_name: "张建华".into(),
+            emergency_phone: "13600001234".into(),
+            funding_round_trip: "self".into(),
+            funding_accommodation: "self".into(),
+            funding_meals: "self".into(),
+            funding_intercity: "self".into(),
+            funding_registration: "school".into(),
+            funding_tuition: "school".into(),
+            ..Default::default()
+        };
+        let version = apply::save_info(db, key, user.id, id, 1, info)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo application info: {e:?}"))?;
+        apply::add_language(
+            db,
+            user.id,
+            id,
+            LanguageScoreForm {
+                language: "en".into(),
+                exam_type: "ielts".into(),
+                score: "6.5".into(),
+                exam_date: "2026-03-14".into(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo language row: {e:?}"))?;
+        for t in crate::db::programs::attachment_types(db, program.id)
+            .await?
+            .into_iter()
+            .filter(|t| t.required)
+        {
+            attachments::upload(
+                db,
+                storage,
+                &who,
+                user.id,
+                id,
+                attachments::Slot::Type(t.id),
+                &format!("{}.pdf", t.name_zh),
+                SAMPLE_PDF.to_vec(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo attachment: {e:?}"))?;
+        }
+        if submit {
+            apply::submit(db, key, &who, user.id, id, version, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo submit for {username}: {e:?}"))?;
+        }
+    }
+    Ok(())
 }
 
 async fn refusal(db: &Db) -> anyhow::Result<Option<Outcome>> {

@@ -689,6 +689,9 @@ both!(
                     .expr(Expr::col("id").count())
                     .from("applications")
                     .and_where(Expr::col("program_id").eq(program))
+                    .and_where(Expr::cust(format!(
+                        "student_id = (SELECT id FROM users WHERE username = '{STUDENT}')"
+                    )))
                     .to_owned(),
             )
             .await

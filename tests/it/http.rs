@@ -574,6 +574,7 @@ both!(
             .await
             .unwrap()
             .unwrap();
+        let ids_for_count = ids.clone();
         let mut tasks = Vec::new();
         for id in ids {
             let version = version.to_string();
@@ -603,6 +604,7 @@ both!(
                     .expr(Expr::col("id").count())
                     .from("applications")
                     .and_where(Expr::col("status").eq("under_review"))
+                    .and_where(Expr::col("id").is_in(ids_for_count.clone()))
                     .to_owned(),
             )
             .await
@@ -666,6 +668,9 @@ both!(
                 &Query::select()
                     .expr(Expr::col("id").count())
                     .from("applications")
+                    .and_where(Expr::cust(
+                        "student_id = (SELECT id FROM users WHERE username = '2022030301')",
+                    ))
                     .to_owned(),
             )
             .await
@@ -909,6 +914,7 @@ both!(
         let type_id = attr(&page, ".attachment-type", "id")
             .trim_start_matches("type-")
             .to_owned();
+        let before = app.state.storage.keys().unwrap();
         let r = c
             .upload(
                 &format!("/applications/{id}/attachments?type={type_id}"),
@@ -917,8 +923,9 @@ both!(
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(!r.select(&format!("#err-{type_id}")).is_empty());
-        assert!(
-            app.state.storage.keys().unwrap().is_empty(),
+        assert_eq!(
+            app.state.storage.keys().unwrap(),
+            before,
             "no file stays behind"
         );
     }
