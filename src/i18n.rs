@@ -24,6 +24,7 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("i18n/staff.tsv", include_str!("../i18n/staff.tsv")),
     ("i18n/api.tsv", include_str!("../i18n/api.tsv")),
+    ("i18n/pdf.tsv", include_str!("../i18n/pdf.tsv")),
 ];
 
 /// One catalogue entry: (Chinese, English).

@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod i18n;
+pub mod pdf;
 pub mod services;
 pub mod storage;
 pub mod web;

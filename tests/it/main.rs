@@ -6,4 +6,5 @@ mod support;
 mod api;
 mod browser;
 mod http;
+mod pdf;
 mod phone;

@@ -3,6 +3,7 @@
 pub mod applications;
 pub mod attachments;
 pub mod auth;
+pub mod forms;
 pub mod home;
 pub mod messages;
 pub mod profile;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(programs::router())
         .merge(applications::router())
         .merge(attachments::router())
+        .merge(forms::router())
         .merge(messages::router())
 }
 
