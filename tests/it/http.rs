@@ -5,165 +5,12 @@ use axum::http::StatusCode;
 use sea_query::{Expr, ExprTrait, Query};
 
 use crate::both;
+use crate::journey::{UPLOAD_NAME, attr, fill, open_program, start, version_of};
 use crate::support::{Client, TestApp, pdf_bytes};
 
 const STUDENT: &str = "2023010101";
 const OTHER_STUDENT: &str = "2024210201";
 const PASSWORD: &str = "Demo@2026";
-
-/// An open program the undergraduate demo student may apply to, with required attachments
-/// and at least two partner schools.
-pub(crate) async fn open_program(app: &TestApp) -> i64 {
-    let rows: Vec<(i64,)> = app
-        .state
-        .db
-        .all(
-            &Query::select()
-                .column(("p", "id"))
-                .from_as("programs", "p")
-                .and_where(Expr::col(("p", "status")).eq("published"))
-                .and_where(Expr::col(("p", "reg_start")).lt(chrono::Utc::now()))
-                .and_where(Expr::col(("p", "reg_end")).gt(chrono::Utc::now()))
-                .and_where(Expr::col(("p", "levels")).like("%undergraduate%"))
-                .and_where(Expr::col(("p", "min_gpa")).is_null())
-                .and_where(Expr::cust(
-                    "(SELECT COUNT(*) FROM attachment_types t WHERE t.program_id = p.id AND t.required) > 0",
-                ))
-                .and_where(Expr::cust("(SELECT COUNT(*) FROM partner_schools s WHERE s.program_id = p.id) >= 2"))
-                .order_by(("p", "id"), sea_query::Order::Asc)
-                .to_owned(),
-        )
-        .await
-        .unwrap();
-    rows.first()
-        .expect("the demo set has an open semester program")
-        .0
-}
-
-/// The `value` attributes of the options of a select.
-fn options(r: &crate::support::Resp, select_id: &str) -> Vec<String> {
-    let sel = scraper::Selector::parse(&format!("#{select_id} option")).unwrap();
-    r.html()
-        .select(&sel)
-        .filter_map(|o| o.value().attr("value").map(str::to_owned))
-        .filter(|v| !v.is_empty())
-        .collect()
-}
-
-pub(crate) fn attr(r: &crate::support::Resp, css: &str, name: &str) -> String {
-    let sel = scraper::Selector::parse(css).unwrap();
-    r.html()
-        .select(&sel)
-        .next()
-        .and_then(|e| e.value().attr(name).map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// Starts an application through the 申报须知 (waiting out the 2-second read); returns its id.
-pub(crate) async fn start(c: &mut Client, program: i64) -> i64 {
-    let notice = c.get(&format!("/programs/{program}/apply")).await;
-    assert_eq!(notice.status, StatusCode::OK, "{}", notice.text());
-    let opened = attr(&notice, "input[name=opened]", "value");
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let r = c
-        .post(
-            &format!("/programs/{program}/apply"),
-            &[("opened", &opened), ("promise", "yes")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    r.location().split('/').nth(2).unwrap().parse().unwrap()
-}
-
-/// Fills every step of application `id` with valid values and uploads the required files.
-pub(crate) async fn fill(c: &mut Client, id: i64) {
-    fill_with_score(c, id, "560").await;
-}
-
-/// Fills every step; `score` may be empty (待出成绩).
-async fn fill_with_score(c: &mut Client, id: i64, score: &str) {
-    let info = c.get(&format!("/applications/{id}/step/info")).await;
-    assert_eq!(info.status, StatusCode::OK);
-    let schools = options(&info, "f-choice_1");
-    let funding = options(&info, "f-funding_round_trip");
-    let version = attr(&info, "input[name=version]", "value");
-    let src = funding[0].clone();
-    let r = c
-        .post(
-            &format!("/applications/{id}/step/info"),
-            &[
-                ("version", &version),
-                ("action", "next"),
-                ("choice_1", &schools[0]),
-                ("choice_2", &schools[1]),
-                ("exchange_from", "2027-02-15"),
-                ("exchange_to", "2027-06-30"),
-                ("exchange_duration", "一学期"),
-                ("depart_date", "2027-02-10"),
-                ("return_date", "2027-07-05"),
-                ("gpa", "3.60"),
-                ("weighted_avg", "88.5"),
-                ("one_china_issue", "no"),
-                ("has_passport", "no"),
-                ("emergency_relation", "母亲"),
-                ("emergency_name", "王丽"),
-                ("emergency_phone", "13700001111"),
-                ("funding_round_trip", &src),
-                ("funding_accommodation", &src),
-                ("funding_meals", &src),
-                ("funding_intercity", &src),
-                ("funding_registration", &src),
-                ("funding_tuition", &src),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let langs = c.get(&format!("/applications/{id}/step/languages")).await;
-    let language = options(&langs, "f-language")[0].clone();
-    let exam = options(&langs, "f-exam_type")[0].clone();
-    let r = c
-        .post(
-            &format!("/applications/{id}/languages"),
-            &[
-                ("language", &language),
-                ("exam_type", &exam),
-                ("score", score),
-                ("exam_date", "2026-06-15"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let page = c.get(&format!("/applications/{id}/step/attachments")).await;
-    let sel = scraper::Selector::parse(".attachment-type").unwrap();
-    let required: Vec<String> = page
-        .html()
-        .select(&sel)
-        .filter(|e| {
-            e.select(&scraper::Selector::parse(".req").unwrap())
-                .next()
-                .is_some()
-        })
-        .filter_map(|e| {
-            e.value()
-                .attr("id")
-                .map(|i| i.trim_start_matches("type-").to_owned())
-        })
-        .collect();
-    assert!(!required.is_empty());
-    for t in required {
-        let r = c
-            .upload(
-                &format!("/applications/{id}/attachments?type={t}"),
-                &[("张三护照.pdf", &pdf_bytes())],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    }
-}
-
-pub(crate) fn version_of(r: &crate::support::Resp) -> String {
-    attr(r, "input[name=version]", "value")
-}
 
 both!(
     a_student_applies_through_every_step_and_sees_under_review_and_the_history,
@@ -172,7 +19,7 @@ both!(
         let mut c = app.signed_in(STUDENT, PASSWORD).await;
         let program = open_program(&app).await;
         let id = start(&mut c, program).await;
-        fill(&mut c, id).await;
+        fill(&mut c, id, "560", usize::MAX).await;
         let check = c.get(&format!("/applications/{id}/submit")).await;
         assert_eq!(
             check.status,
@@ -196,7 +43,7 @@ both!(
         );
         // The uploaded Chinese-named file comes back byte-identical with its name kept.
         let files = c.get(&format!("/applications/{id}?tab=attachments")).await;
-        assert!(files.text().contains("张三护照.pdf"));
+        assert!(files.text().contains(UPLOAD_NAME));
         let link = attr(&files, ".file-list a", "href");
         let dl = c.get(&link).await;
         assert_eq!(dl.status, StatusCode::OK);
@@ -256,7 +103,7 @@ both!(
         let mut owner = app.signed_in(STUDENT, PASSWORD).await;
         let program = open_program(&app).await;
         let id = start(&mut owner, program).await;
-        fill(&mut owner, id).await;
+        fill(&mut owner, id, "560", usize::MAX).await;
         let files = owner
             .get(&format!("/applications/{id}/step/attachments"))
             .await;
@@ -285,7 +132,7 @@ both!(
         let mine = owner
             .get(&format!("/applications/{id}/step/attachments"))
             .await;
-        assert!(mine.text().contains("张三护照.pdf"));
+        assert!(mine.text().contains(UPLOAD_NAME));
     }
 );
 
@@ -460,7 +307,7 @@ both!(
         let mut c = app.signed_in(STUDENT, PASSWORD).await;
         let program = open_program(&app).await;
         let first = start(&mut c, program).await;
-        fill(&mut c, first).await;
+        fill(&mut c, first, "560", usize::MAX).await;
         // Nineteen more complete drafts: copies of the first, rows and files included.
         let db = &app.state.db;
         let mut ids = vec![first];
@@ -683,7 +530,7 @@ both!(
 async fn submitted(app: &TestApp, c: &mut Client, score: &str) -> i64 {
     let program = open_program(app).await;
     let id = start(c, program).await;
-    fill_with_score(c, id, score).await;
+    fill(c, id, score, usize::MAX).await;
     let check = c.get(&format!("/applications/{id}/submit")).await;
     assert_eq!(
         check.status,

@@ -6,5 +6,6 @@ mod support;
 mod api;
 mod browser;
 mod http;
+mod journey;
 mod pdf;
 mod phone;

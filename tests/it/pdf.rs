@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use sea_query::{Expr, ExprTrait, Query};
 
 use crate::both;
-use crate::http::{attr, fill, open_program, start, version_of};
+use crate::journey::{attr, fill, open_program, start, version_of};
 use crate::support::{Client, Resp, TestApp};
 
 const STUDENT: &str = "2023010101";
@@ -98,7 +98,7 @@ both!(
         let mut c = app.signed_in(STUDENT, PASSWORD).await;
         let program = open_program(&app).await;
         let id = start(&mut c, program).await;
-        fill(&mut c, id).await;
+        fill(&mut c, id, "560", usize::MAX).await;
         let path = format!("/applications/{id}/form.pdf");
 
         // A draft: a clear message, no PDF, and no link offered.
@@ -174,7 +174,7 @@ both!(
         let mut owner = app.signed_in(STUDENT, PASSWORD).await;
         let program = open_program(&app).await;
         let id = start(&mut owner, program).await;
-        fill(&mut owner, id).await;
+        fill(&mut owner, id, "560", usize::MAX).await;
         submit(&mut owner, id).await;
         let mut other = app.signed_in(OTHER_STUDENT, PASSWORD).await;
         let r = other.get(&format!("/applications/{id}/form.pdf")).await;
