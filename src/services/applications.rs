@@ -295,7 +295,16 @@ pub async fn add_language(
     let (languages, exams) = language_lists(db).await?;
     let row = LanguageScore::parse(&form, &languages, &exams)?;
     let mut tx = db.begin().await?;
-    let order = apps::languages(db, app_id).await?.len() as i64;
+    // Counted inside the transaction, so two rows added at once do not share a place.
+    let order = tx
+        .count(
+            &Query::select()
+                .expr(Expr::col("id").count())
+                .from("language_scores")
+                .and_where(Expr::col("application_id").eq(app_id))
+                .to_owned(),
+        )
+        .await?;
     let id = tx
         .insert_id(
             Query::insert()

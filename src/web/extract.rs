@@ -283,3 +283,23 @@ pub async fn badge_for(headers: &axum::http::HeaderMap, state: &AppState) -> Opt
     let unread = users::unread_count(&state.db, user.id).await.unwrap_or(0);
     Some(user.badge(unread))
 }
+
+/// The person acting, for history and audit rows (display name and client address).
+pub fn who(ctx: &Ctx, ip: &str) -> crate::services::audit::Who {
+    let u = ctx.user.as_ref();
+    crate::services::audit::Who {
+        id: u.map(|u| u.id),
+        name: u.map(|u| u.display_name.clone()).unwrap_or_default(),
+        ip: ip.to_owned(),
+    }
+}
+
+/// A 303 to `to` carrying a one-time message (already translated).
+pub fn redirect_flash(to: &str, kind: &str, text: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::SET_COOKIE, flash_cookie(kind, text))],
+        Redirect::to(to),
+    )
+        .into_response()
+}

@@ -63,7 +63,8 @@ pub async fn errors(State(state): State<AppState>, req: Request, next: Next) -> 
         .unwrap_or_default();
     let had_flash = cookies::get(req.headers(), FLASH_COOKIE).is_some();
     let get = req.method() == axum::http::Method::GET;
-    let headers = req.headers().clone();
+    // Only the cookies are kept for the error page's header (who is signed in).
+    let cookie = req.headers().get(header::COOKIE).cloned();
     let csrf = cookies::get(req.headers(), crate::auth::csrf::COOKIE)
         .unwrap_or_default()
         .to_owned();
@@ -118,6 +119,10 @@ pub async fn errors(State(state): State<AppState>, req: Request, next: Next) -> 
             Redirect::to("/login").into_response()
         }
     } else {
+        let mut headers = axum::http::HeaderMap::new();
+        if let Some(c) = cookie {
+            headers.insert(header::COOKIE, c);
+        }
         let user = super::extract::badge_for(&headers, &state).await;
         let page = ErrorPage {
             l: Layout {

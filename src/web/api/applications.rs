@@ -29,8 +29,8 @@ use crate::services::applications::{self as service, SubmitError};
 use crate::services::profiles;
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::who;
 use crate::web::extract::{ClientIp, StudentCtx};
-use crate::web::pages::applications::who;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

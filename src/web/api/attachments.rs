@@ -16,8 +16,8 @@ use crate::db::applications::{self as apps, AttachmentRow};
 use crate::services::attachments::{self, Slot};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::who;
 use crate::web::extract::{ClientIp, StudentCtx};
-use crate::web::pages::applications::who;
 use crate::web::pages::attachments::disposition;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

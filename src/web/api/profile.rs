@@ -13,8 +13,8 @@ use crate::domain::ProfileForm;
 use crate::services::profiles;
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::who;
 use crate::web::extract::{ClientIp, StudentCtx};
-use crate::web::pages::applications::who;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(show, save))

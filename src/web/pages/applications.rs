@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -24,11 +24,10 @@ use crate::domain::application::{
 use crate::domain::profile::ProfileForm;
 use crate::domain::status::{Action, Actor, Status};
 use crate::services::applications::{self as service, SubmitError};
-use crate::services::audit::Who;
 use crate::services::{ServiceError, profiles};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{ClientIp, Ctx, StudentCtx, flash_cookie};
+use crate::web::extract::{ClientIp, Ctx, StudentCtx, redirect_flash, who};
 use crate::web::forms::{error_of, summary};
 use crate::web::layout::{FieldKind, FormField, FormSection, Layout};
 use crate::web::pages::profile::{Dicts as ProfileDicts, editable_sections};
@@ -60,25 +59,6 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/submit", get(submit_page).post(submit))
         .route("/applications/{id}/withdraw", post(withdraw))
         .route("/applications/{id}/delete", post(delete))
-}
-
-/// The person acting, for history and audit rows.
-pub fn who(ctx: &Ctx, ip: &str) -> Who {
-    let u = ctx.user.as_ref();
-    Who {
-        id: u.map(|u| u.id),
-        name: u.map(|u| u.display_name.clone()).unwrap_or_default(),
-        ip: ip.to_owned(),
-    }
-}
-
-/// A redirect carrying a flash message.
-fn redirect_flash(to: &str, kind: &str, text: &str) -> Response {
-    (
-        [(header::SET_COOKIE, flash_cookie(kind, text))],
-        Redirect::to(to),
-    )
-        .into_response()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1220,13 +1200,11 @@ struct ListPage {
 async fn list(State(state): State<AppState>, StudentCtx(ctx): StudentCtx) -> AppResult<Response> {
     let user = ctx.user()?;
     let types = dicts::items(&state.db, kind::PROGRAM_TYPE).await?;
+    let waiting = apps::with_open_supplements(&state.db, user.id).await?;
     let mut items = Vec::new();
     for row in apps::list_for_student(&state.db, user.id).await? {
-        let status = Status::from_code(&row.status).unwrap_or(Status::Draft);
-        let open = apps::supplements(&state.db, row.id)
-            .await?
-            .iter()
-            .any(|s| s.fulfilled_at.is_none());
+        let status = row.status();
+        let open = waiting.contains(&row.id);
         items.push(ListItem {
             type_label: dicts::label_of(&types, &row.program_type, ctx.lang).to_owned(),
             ops: ops(

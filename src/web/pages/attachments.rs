@@ -18,8 +18,8 @@ use crate::services::ServiceError;
 use crate::services::attachments::{self, Slot};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{ClientIp, StudentCtx, flash_cookie};
-use crate::web::pages::applications::{StepExtras, render_step, who};
+use crate::web::extract::{ClientIp, StudentCtx, redirect_flash, who};
+use crate::web::pages::applications::{StepExtras, render_step};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -162,17 +162,11 @@ async fn upload(
             Err(e) => return Err(e.into()),
         }
     }
-    Ok((
-        [(
-            header::SET_COOKIE,
-            flash_cookie("success", ctx.t("apply.uploaded")),
-        )],
-        axum::response::Redirect::to(&format!(
-            "/applications/{id}/step/attachments#type-{}",
-            q.r#type
-        )),
-    )
-        .into_response())
+    Ok(redirect_flash(
+        &format!("/applications/{id}/step/attachments#type-{}", q.r#type),
+        "success",
+        ctx.t("apply.uploaded"),
+    ))
 }
 
 fn first_error(errors: &FieldErrors) -> Option<&'static str> {
@@ -188,13 +182,7 @@ async fn upload_supplement(
 ) -> AppResult<Response> {
     let user = ctx.user()?;
     let back = format!("/applications/{id}?tab=attachments#supplements");
-    let flash = |kind: &str, text: String| {
-        (
-            [(header::SET_COOKIE, flash_cookie(kind, &text))],
-            axum::response::Redirect::to(&back),
-        )
-            .into_response()
-    };
+    let flash = |kind: &str, text: String| redirect_flash(&back, kind, &text);
     let files = match read_files(multipart).await {
         Ok(files) => files,
         Err(key) => return Ok(flash("error", ctx.t(key).to_owned())),
@@ -351,19 +339,12 @@ async fn delete(
     )
     .await
     {
-        Ok(()) => Ok((
-            [(
-                header::SET_COOKIE,
-                flash_cookie("success", ctx.t("apply.file_deleted")),
-            )],
-            axum::response::Redirect::to(&back),
-        )
-            .into_response()),
-        Err(ServiceError::Refused(key)) => Ok((
-            [(header::SET_COOKIE, flash_cookie("error", ctx.t(key)))],
-            axum::response::Redirect::to(&back),
-        )
-            .into_response()),
+        Ok(()) => Ok(redirect_flash(
+            &back,
+            "success",
+            ctx.t("apply.file_deleted"),
+        )),
+        Err(ServiceError::Refused(key)) => Ok(redirect_flash(&back, "error", ctx.t(key))),
         Err(e) => Err(e.into()),
     }
 }

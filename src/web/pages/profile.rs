@@ -11,7 +11,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -21,11 +21,10 @@ use crate::db::dicts::{self, DictItem, kind};
 use crate::db::students::{self, Registry, StudyRecordRow};
 use crate::domain::values::{Gender, IdType, MaritalStatus, StudyLevel};
 use crate::domain::{FieldErrors, ProfileForm, StudyRecordForm};
-use crate::services::audit::Who;
 use crate::services::{ServiceError, profiles};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{ClientIp, Ctx, StudentCtx, flash_cookie};
+use crate::web::extract::{ClientIp, Ctx, StudentCtx, redirect_flash, who};
 use crate::web::forms::{error_of, safe_back, summary};
 use crate::web::layout::{FieldKind, FormField, FormSection, Layout};
 use crate::web::render::{html, html_status};
@@ -383,23 +382,9 @@ fn with_next(path: &str, next: Option<&str>, fragment: &str) -> String {
     url
 }
 
-/// The signed-in student as the audit log names them.
-fn who(ctx: &Ctx, ip: ClientIp) -> AppResult<Who> {
-    let user = ctx.user()?;
-    Ok(Who {
-        id: Some(user.id),
-        name: user.username.clone(),
-        ip: ip.0,
-    })
-}
-
 /// A 303 to `to` with a one-time message.
 fn redirect_with(ctx: &Ctx, to: &str, kind: &str, key: &str) -> Response {
-    (
-        [(header::SET_COOKIE, flash_cookie(kind, ctx.t(key)))],
-        Redirect::to(to),
-    )
-        .into_response()
+    redirect_flash(to, kind, ctx.t(key))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -552,7 +537,7 @@ async fn save(
     let Ok(Form(form)) = form else {
         return Err(AppError::Refused("error.400"));
     };
-    let who = who(&ctx, ip)?;
+    let who = who(&ctx, &ip.0);
     let user_id = who.id.unwrap_or_default();
     match profiles::save_profile(&state.db, &state.key, &who, user_id, form.clone()).await {
         Ok(()) => {
@@ -642,7 +627,7 @@ async fn upload_photo(
     Query(q): Query<ProfileQuery>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
-    let who = who(&ctx, ip)?;
+    let who = who(&ctx, &ip.0);
     let user_id = who.id.unwrap_or_default();
     let result = match read_photo(multipart).await {
         Ok((name, bytes)) => {
@@ -804,7 +789,7 @@ async fn create_record(
     let Ok(Form(form)) = form else {
         return Err(AppError::Refused("error.400"));
     };
-    let who = who(&ctx, ip)?;
+    let who = who(&ctx, &ip.0);
     let user_id = who.id.unwrap_or_default();
     let result = profiles::add_study_record(&state.db, &who, user_id, form.clone()).await;
     study_outcome(&ctx, &q, None, &form, result)
@@ -822,7 +807,7 @@ async fn update_record(
     let Ok(Form(form)) = form else {
         return Err(AppError::Refused("error.400"));
     };
-    let who = who(&ctx, ip)?;
+    let who = who(&ctx, &ip.0);
     let user_id = who.id.unwrap_or_default();
     let result = profiles::update_study_record(&state.db, &who, user_id, id, form.clone()).await;
     study_outcome(&ctx, &q, Some(id), &form, result)
@@ -836,7 +821,7 @@ async fn delete_record(
     Query(q): Query<ProfileQuery>,
 ) -> AppResult<Response> {
     let id = record_id(&id)?;
-    let who = who(&ctx, ip)?;
+    let who = who(&ctx, &ip.0);
     let user_id = who.id.unwrap_or_default();
     profiles::delete_study_record(&state.db, &who, user_id, id).await?;
     let to = with_next("/profile", q.next(), "#study");
@@ -1122,7 +1107,7 @@ mod tests {
             0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
         ];
         jpeg.resize(4096, 0);
-        let who = Who::user(me.id, "2022103");
+        let who = crate::services::audit::Who::user(me.id, "2022103");
         profiles::set_photo(
             &app.state.db,
             &app.state.storage,
@@ -1198,9 +1183,14 @@ mod tests {
             address: String::new(),
             degree: "高中".into(),
         };
-        let id = profiles::add_study_record(&app.state.db, &Who::user(me.id, "x"), me.id, form)
-            .await
-            .expect("add");
+        let id = profiles::add_study_record(
+            &app.state.db,
+            &crate::services::audit::Who::user(me.id, "x"),
+            me.id,
+            form,
+        )
+        .await
+        .expect("add");
 
         assert_eq!(
             app.get(&me, &format!("/profile/study/{id}")).await.status(),
