@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use sea_query::{Expr, ExprTrait, Query};
 
 use crate::both;
-use crate::journey::{UPLOAD_NAME, attr, fill, open_program, start, version_of};
+use crate::journey::{UPLOAD_NAME, attr, fill, open_program, start, submit, version_of};
 use crate::support::{Client, TestApp, pdf_bytes};
 
 const STUDENT: &str = "2023010101";
@@ -20,20 +20,7 @@ both!(
         let program = open_program(&app).await;
         let id = start(&mut c, program).await;
         fill(&mut c, id, "560", usize::MAX).await;
-        let check = c.get(&format!("/applications/{id}/submit")).await;
-        assert_eq!(
-            check.status,
-            StatusCode::OK,
-            "{}",
-            check.select("#problems").join(" ")
-        );
-        let r = c
-            .post(
-                &format!("/applications/{id}/submit"),
-                &[("version", &version_of(&check))],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        submit(&mut c, id).await;
         let view = c.get(&format!("/applications/{id}?tab=history")).await;
         assert!(view.text().contains("申请中"));
         assert!(
@@ -531,20 +518,7 @@ async fn submitted(app: &TestApp, c: &mut Client, score: &str) -> i64 {
     let program = open_program(app).await;
     let id = start(c, program).await;
     fill(c, id, score, usize::MAX).await;
-    let check = c.get(&format!("/applications/{id}/submit")).await;
-    assert_eq!(
-        check.status,
-        StatusCode::OK,
-        "{}",
-        check.select("#problems").join(" ")
-    );
-    let r = c
-        .post(
-            &format!("/applications/{id}/submit"),
-            &[("version", &version_of(&check))],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    submit(c, id).await;
     id
 }
 

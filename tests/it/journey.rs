@@ -166,3 +166,21 @@ pub(crate) async fn fill(c: &mut Http, id: i64, score: &str, files: usize) {
 pub(crate) fn version_of(r: &Resp) -> String {
     attr(r, "input[name=version]", "value")
 }
+
+/// Passes the 提交 check and submits; panics if anything is missing.
+pub(crate) async fn submit(c: &mut Http, id: i64) {
+    let check = c.get(&format!("/applications/{id}/submit")).await;
+    assert_eq!(
+        check.status,
+        StatusCode::OK,
+        "{}",
+        check.select("#problems").join(" ")
+    );
+    let r = c
+        .post(
+            &format!("/applications/{id}/submit"),
+            &[("version", &version_of(&check))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+}

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use sea_query::{Expr, ExprTrait, Query};
 
 use crate::both;
-use crate::journey::{attr, fill, open_program, start, version_of};
-use crate::support::{Client, Resp, TestApp};
+use crate::journey::{attr, fill, open_program, start, submit};
+use crate::support::{Resp, TestApp};
 
 const STUDENT: &str = "2023010101";
 const STUDENT_NAME: &str = "王晓明";
@@ -49,23 +49,6 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
             None
         }
     }
-}
-
-async fn submit(c: &mut Client, id: i64) {
-    let check = c.get(&format!("/applications/{id}/submit")).await;
-    assert_eq!(
-        check.status,
-        StatusCode::OK,
-        "{}",
-        check.select("#problems").join(" ")
-    );
-    let r = c
-        .post(
-            &format!("/applications/{id}/submit"),
-            &[("version", &version_of(&check))],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
 }
 
 fn header(r: &Resp, name: &str) -> String {
