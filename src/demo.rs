@@ -68,6 +68,7 @@ pub async fn load(db: &Db, key: &DataKey, storage: &Storage) -> anyhow::Result<O
     .await?;
     tx.commit().await?;
     sample_applications(db, key, storage, now).await?;
+    sample_reviews(db).await?;
     Ok(Outcome::Loaded)
 }
 
@@ -106,7 +107,8 @@ async fn sample_applications(
                 .to_owned(),
         )
         .await?;
-    for (username, submit) in SAMPLE_APPLICATIONS {
+    let cohort = COHORT.iter().map(|c| (c.0, true));
+    for (n, (username, submit)) in SAMPLE_APPLICATIONS.into_iter().chain(cohort).enumerate() {
         let user = crate::db::users::by_username(db, username)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo student {username} is missing"))?;
@@ -131,9 +133,14 @@ async fn sample_applications(
         };
         let who = Who::user(user.id, user.display_name.clone());
         let id = apply::start(db, key, &who, user.id, program.id, now).await?;
+        // Most put the first partner school first; every third student the other way round.
+        let (first, second) = match schools.get(1) {
+            Some(other) if n % 3 == 2 => (other, Some(&schools[0])),
+            other => (&schools[0], other),
+        };
         let info = ApplicationInfoForm {
-            choice_1: schools[0].id.to_string(),
-            choice_2: schools.get(1).map(|s| s.id.to_string()).unwrap_or_default(),
+            choice_1: first.id.to_string(),
+            choice_2: second.map(|s| s.id.to_string()).unwrap_or_default(),
             exchange_from: program.start_date.clone(),
             exchange_to: program.end_date.clone(),
             exchange_duration: program.duration.clone(),
@@ -192,6 +199,78 @@ async fn sample_applications(
             apply::submit(db, key, &who, user.id, id, version, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo submit for {username}: {e:?}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Decisions through the review service, so every queue has something in it: the cohort
+/// passes 学院审核 and 国际交流部审核 and waits for admission (a program mid-allocation);
+/// 2023020105 passed the college and waits on the office; the others wait on their college.
+async fn sample_reviews(db: &Db) -> anyhow::Result<()> {
+    use crate::services::audit::Who;
+    use crate::services::review::{self, Decision, Reviewer};
+
+    async fn reviewer(db: &Db, username: &str) -> anyhow::Result<(Reviewer, Who)> {
+        let user = crate::db::users::by_username(db, username)
+            .await?
+            .with_context(|| format!("demo reviewer {username}"))?;
+        let roles = crate::db::users::roles(db, user.id).await?;
+        let colleges = crate::db::users::reviewer_colleges(db, user.id).await?;
+        Ok((
+            Reviewer {
+                user_id: user.id,
+                roles: roles.0,
+                college_ids: colleges,
+            },
+            Who::user(user.id, user.display_name),
+        ))
+    }
+    let office = reviewer(db, "gjc_officer").await?;
+    let colleges = [
+        reviewer(db, "wxy_reviewer").await?,
+        reviewer(db, "xx_reviewer").await?,
+    ];
+    let opinions = ["同意推荐", "成绩优秀，同意推荐", "材料齐全，同意"];
+    let approve = |(r, w): &(Reviewer, Who), id: i64, opinion: &'static str| {
+        let (r, w) = (r.clone(), w.clone());
+        async move {
+            let v = crate::db::applications::by_id(db, id)
+                .await?
+                .with_context(|| format!("demo application {id}"))?
+                .version;
+            review::decide(db, &w, &r, id, v, Decision::Approve, opinion)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo decision on {id}: {e:?}"))?;
+            anyhow::Ok(())
+        }
+    };
+    let mut to_office: Vec<(i64, &'static str)> = COHORT.iter().map(|c| (0, c.0)).collect();
+    to_office.push((0, "2023020105"));
+    for (i, (id, username)) in to_office.iter_mut().enumerate() {
+        let user = crate::db::users::by_username(db, username)
+            .await?
+            .with_context(|| format!("demo student {username}"))?;
+        let Some(app) = crate::db::applications::list_for_student(db, user.id)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        *id = app.id;
+        let college = crate::db::review::applicant_college(db, user.id).await?;
+        let Some(r) = colleges
+            .iter()
+            .find(|(r, _)| college.is_some_and(|c| r.college_ids.contains(&c)))
+        else {
+            continue;
+        };
+        approve(r, app.id, opinions[i % opinions.len()]).await?;
+    }
+    for (id, username) in to_office {
+        if id != 0 && username != "2023020105" {
+            approve(&office, id, "").await?;
         }
     }
     Ok(())
@@ -527,7 +606,7 @@ fn complete_profile(
 
 /// Every demo account, in the order they are created.
 fn accounts() -> Vec<Account> {
-    vec![
+    let mut accounts = vec![
         student(
             "2023010101",
             StudentSpec {
@@ -819,7 +898,7 @@ fn accounts() -> Vec<Account> {
             ..staff("wxy_reviewer", "林晓雯", &[Role::CollegeReviewer])
         },
         Account {
-            reviews: &["02"],
+            reviews: &["02", "04"],
             ..staff("xx_reviewer", "郑志强", &[Role::CollegeReviewer])
         },
         staff("gjc_officer", "何静", &[Role::InternationalOffice]),
@@ -827,7 +906,84 @@ fn accounts() -> Vec<Account> {
         staff("wsb_officer", "马丽娜", &[Role::ForeignAffairs]),
         staff("admin", "杨帆", &[Role::Admin]),
         staff("partner_demo", "许嘉文", &[Role::Partner]),
-    ]
+    ];
+    accounts.extend(COHORT.iter().map(cohort_student));
+    accounts
+}
+
+/// A cohort of undergraduates who all applied to one semester exchange and were nominated, so
+/// that 录取管理 has a program mid-allocation: (student number, campus card, college, major,
+/// name, pinyin, gender, first 17 digits of the ID number, mobile, GPA).
+type CohortSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    (&'static str, &'static str),
+    Gender,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+#[rustfmt::skip]
+const COHORT: [CohortSpec; 8] = [
+    ("2023019101", "20239101", "01", "0101", "刘思远", ("LIU", "SIYUAN"), Gender::Male, "31010420050312001", "13800138101", "3.86"),
+    ("2023019102", "20239102", "01", "0102", "陈雨桐", ("CHEN", "YUTONG"), Gender::Female, "32010220050720002", "13800138102", "3.72"),
+    ("2023019103", "20239103", "02", "0201", "杨浩然", ("YANG", "HAORAN"), Gender::Male, "42010620041105003", "13800138103", "3.55"),
+    ("2023019104", "20239104", "02", "0202", "赵欣怡", ("ZHAO", "XINYI"), Gender::Female, "37020220050228004", "13800138104", "3.80"),
+    ("2023019105", "20239105", "01", "0101", "黄子轩", ("HUANG", "ZIXUAN"), Gender::Male, "44030520040916005", "13800138105", "3.20"),
+    ("2023019106", "20239106", "02", "0201", "吴梦琪", ("WU", "MENGQI"), Gender::Female, "33010620050101006", "13800138106", "3.65"),
+    ("2023019107", "20239107", "01", "0102", "孙宇航", ("SUN", "YUHANG"), Gender::Male, "21010220050618007", "13800138107", "3.45"),
+    ("2023019108", "20239108", "02", "0202", "郭佳宁", ("GUO", "JIANING"), Gender::Female, "61010320041223008", "13800138108", "3.75"),
+];
+
+/// The last character of a resident ID number (GB 11643: ISO 7064 MOD 11-2).
+fn id_check_digit(first17: &str) -> char {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    CHECK[(sum % 11) as usize]
+}
+
+fn cohort_student(spec: &CohortSpec) -> Account {
+    let &(no, card, college, major, name, pinyin, gender, id17, mobile, gpa) = spec;
+    let id_number = format!("{id17}{}", id_check_digit(id17));
+    let email = format!(
+        "{}{}@stu.example.edu.cn",
+        pinyin.0.to_lowercase(),
+        &no[no.len() - 2..]
+    );
+    student(
+        no,
+        StudentSpec {
+            campus_card_no: card,
+            college,
+            major,
+            grade: "2023",
+            level: StudyLevel::Undergraduate,
+            schooling_years: "4",
+            entry_year: "2023",
+            profile: complete_profile(
+                name,
+                pinyin,
+                gender,
+                "01",
+                &id_number,
+                "cyl_member",
+                mobile,
+                &email,
+                gpa,
+                ("王秀英", "13900139100", "母亲"),
+            ),
+            studies: &[],
+        },
+    )
 }
 
 /// The user ids of the accounts, by user name.
@@ -1790,7 +1946,17 @@ mod tests {
                 "no {role:?}"
             );
         }
-        assert_eq!(t.count("students", None).await, 9);
+        assert_eq!(t.count("students", None).await, 9 + COHORT.len() as i64);
+        // Every queue has work: the cohort nominated, the others waiting on a stage.
+        assert_eq!(
+            t.count("applications", Some(("status", "nominated"))).await,
+            COHORT.len() as i64
+        );
+        assert_eq!(
+            t.count("applications", Some(("status", "under_review")))
+                .await,
+            3
+        );
         assert_eq!(t.count("announcements", None).await, 2);
         let wang = users::by_username(&t.db, "2023010101")
             .await
@@ -1819,7 +1985,7 @@ mod tests {
         assert!(password::verify("20250109", &fresh.password_hash));
 
         assert_eq!(t.load().await, Outcome::AlreadyLoaded);
-        assert_eq!(t.count("users", None).await, 16);
+        assert_eq!(t.count("users", None).await, 16 + COHORT.len() as i64);
         t.finish().await;
     }
 
@@ -1860,7 +2026,7 @@ mod tests {
             assert_eq!(id.birth_date().format("%Y-%m-%d").to_string(), p.birth_date);
             seen += 1;
         }
-        assert_eq!(seen, 7);
+        assert_eq!(seen, 7 + COHORT.len());
     }
 
     #[test]

@@ -26,6 +26,10 @@ impl Roles {
             .iter()
             .any(|r| *r != Role::Student && *r != Role::Partner)
     }
+    /// The international office's rights: the office itself or an admin.
+    pub fn is_office(&self) -> bool {
+        self.has(Role::InternationalOffice) || self.has(Role::Admin)
+    }
 }
 
 /// Stable role codes stored in `user_roles.role`.

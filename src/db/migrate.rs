@@ -12,6 +12,7 @@ use sea_query::{Expr, ExprTrait, Query};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_reference_data.sql")),
+    (3, include_str!("../../migrations/0003_review.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -9,6 +9,7 @@ pub mod applications;
 pub mod dicts;
 pub mod migrate;
 pub mod programs;
+pub mod review;
 pub mod students;
 pub mod users;
 

@@ -378,7 +378,7 @@ fn contains_pattern(text: &str) -> LikeExpr {
 }
 
 /// `lower(table.column) LIKE %text%`.
-fn column_contains(table: &'static str, column: &'static str, text: &str) -> Expr {
+pub(crate) fn column_contains(table: &'static str, column: &'static str, text: &str) -> Expr {
     Expr::expr(Func::lower(Expr::col((table, column)))).like(contains_pattern(text))
 }
 

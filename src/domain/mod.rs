@@ -85,6 +85,7 @@ pub mod files;
 pub mod profile;
 pub mod status;
 pub mod values;
+pub mod workflow;
 
 use std::fmt;
 
@@ -398,6 +399,9 @@ mod tests {
         keys.extend(status::TransitionError::ALL_CODES);
         keys.extend(UploadError::ALL_CODES);
         keys.extend(Ineligibility::ALL_CODES);
+        keys.extend(workflow::Scope::ALL.iter().map(|s| s.label_key()));
+        keys.extend(workflow::Phase::ALL.iter().map(|p| p.label_key()));
+        keys.extend(workflow::WorkflowError::ALL_CODES);
         let missing: Vec<_> = keys
             .into_iter()
             .filter(|k| !catalogue.contains_key(k))

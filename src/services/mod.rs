@@ -9,6 +9,7 @@ pub mod audit;
 pub mod messages;
 pub mod profiles;
 pub mod programs;
+pub mod review;
 
 use crate::domain::FieldErrors;
 

@@ -43,6 +43,9 @@ impl CurrentUser {
             unread,
             is_student: self.roles.is_student(),
             is_staff: self.roles.is_staff(),
+            is_office: self.roles.is_office(),
+            is_admin: self.roles.has(crate::auth::Role::Admin),
+            is_partner: self.roles.has(crate::auth::Role::Partner),
             must_change_password: self.must_change_password,
         }
     }
@@ -234,6 +237,79 @@ impl FromRequestParts<AppState> for StudentCtx {
             return Err(Gate::Error(AppError::Forbidden));
         }
         Ok(StudentCtx(ctx))
+    }
+}
+
+/// A signed-in member of staff: any role of the university side (SPEC §1). Handlers narrow
+/// further with [`StaffCtx::require`] or use [`OfficeCtx`] / [`AdminCtx`].
+#[derive(Debug, Clone)]
+pub struct StaffCtx(pub Ctx);
+
+impl StaffCtx {
+    pub fn user(&self) -> &CurrentUser {
+        self.0.user.as_ref().expect("checked by the extractor")
+    }
+
+    /// Refuses (403) unless the person holds one of `roles`.
+    pub fn require(&self, roles: &[crate::auth::Role]) -> Result<(), AppError> {
+        if roles.iter().any(|r| self.user().roles.has(*r)) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for StaffCtx {
+    type Rejection = Gate;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Gate> {
+        let Signed(ctx) = Signed::from_request_parts(parts, state).await?;
+        if !ctx.user()?.roles.is_staff() {
+            return Err(Gate::Error(AppError::Forbidden));
+        }
+        Ok(StaffCtx(ctx))
+    }
+}
+
+/// A signed-in member of the international office, or an admin (who has every office right).
+#[derive(Debug, Clone)]
+pub struct OfficeCtx(pub Ctx);
+
+impl OfficeCtx {
+    pub fn user(&self) -> &CurrentUser {
+        self.0.user.as_ref().expect("checked by the extractor")
+    }
+}
+
+impl FromRequestParts<AppState> for OfficeCtx {
+    type Rejection = Gate;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Gate> {
+        let Signed(ctx) = Signed::from_request_parts(parts, state).await?;
+        if !ctx.user()?.roles.is_office() {
+            return Err(Gate::Error(AppError::Forbidden));
+        }
+        Ok(OfficeCtx(ctx))
+    }
+}
+
+/// A signed-in system administrator.
+#[derive(Debug, Clone)]
+pub struct AdminCtx(pub Ctx);
+
+impl AdminCtx {
+    pub fn user(&self) -> &CurrentUser {
+        self.0.user.as_ref().expect("checked by the extractor")
+    }
+}
+
+impl FromRequestParts<AppState> for AdminCtx {
+    type Rejection = Gate;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Gate> {
+        let Signed(ctx) = Signed::from_request_parts(parts, state).await?;
+        if !ctx.user()?.roles.has(crate::auth::Role::Admin) {
+            return Err(Gate::Error(AppError::Forbidden));
+        }
+        Ok(AdminCtx(ctx))
     }
 }
 

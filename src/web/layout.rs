@@ -29,6 +29,11 @@ pub struct UserBadge {
     pub unread: i64,
     pub is_student: bool,
     pub is_staff: bool,
+    /// The international office or an admin: programs, admission, statistics.
+    pub is_office: bool,
+    pub is_admin: bool,
+    /// 合作方: submits programs for the office's approval.
+    pub is_partner: bool,
     pub must_change_password: bool,
 }
 

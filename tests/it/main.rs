@@ -9,3 +9,4 @@ mod http;
 mod journey;
 mod pdf;
 mod phone;
+mod review;

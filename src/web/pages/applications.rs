@@ -238,14 +238,14 @@ fn step_links(ctx: &Ctx, current: &str) -> Vec<StepLink> {
 }
 
 /// A 外语水平 row as shown.
-struct LanguageView {
-    id: i64,
-    language: String,
-    exam_type: String,
-    score: String,
-    exam_date: String,
-    pending: bool,
-    backfilled: bool,
+pub struct LanguageView {
+    pub id: i64,
+    pub language: String,
+    pub exam_type: String,
+    pub score: String,
+    pub exam_date: String,
+    pub pending: bool,
+    pub backfilled: bool,
 }
 
 /// An attachment type with its files, as shown on the 附件信息 step and tab.
@@ -273,17 +273,22 @@ struct StepPage {
     types: Vec<TypeView>,
 }
 
-/// Everything a step page shows, loaded for one of the student's applications.
-struct StepData {
-    app: ApplicationRow,
-    program: ProgramRow,
-    schools: Vec<PartnerSchool>,
+/// Everything a step page shows, loaded for one application.
+pub struct StepData {
+    pub app: ApplicationRow,
+    pub program: ProgramRow,
+    pub schools: Vec<PartnerSchool>,
 }
 
 async fn step_data(state: &AppState, student_id: i64, app_id: i64) -> AppResult<StepData> {
     let app = apps::own(&state.db, student_id, app_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    step_data_for(state, app).await
+}
+
+/// The same for an application whose visibility the caller has checked.
+pub async fn step_data_for(state: &AppState, app: ApplicationRow) -> AppResult<StepData> {
     let program = programs::by_id(&state.db, app.program_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -304,7 +309,7 @@ fn language_label(items: &[DictItem], code: &str, ctx: &Ctx) -> String {
 }
 
 /// The 申请信息 sections with values and errors.
-async fn info_sections(
+pub async fn info_sections(
     state: &AppState,
     ctx: &Ctx,
     data: &StepData,
@@ -1146,6 +1151,7 @@ async fn delete(
 // 我的申请 and 申请查看
 
 /// What the 操作 menu offers for one application, from the state machine.
+#[derive(Default)]
 pub struct Ops {
     pub view: bool,
     pub edit: bool,
@@ -1230,31 +1236,39 @@ pub struct Kv {
     pub value: String,
 }
 
-struct HistoryView {
-    row: HistoryRow,
-    action: String,
-    status: Status,
-    when: String,
+pub struct HistoryView {
+    pub row: HistoryRow,
+    pub action: String,
+    pub status: Status,
+    pub when: String,
+}
+
+/// Everything the 申请查看 tabs show of one application; staff see the same tabs.
+pub struct AppView {
+    pub app: ApplicationRow,
+    pub program: ProgramRow,
+    pub status: Status,
+    /// The current stage's name while a review runs or the student revises.
+    pub stage: String,
+    pub basic: Vec<Kv>,
+    pub detail: Vec<Kv>,
+    pub funding: Vec<Kv>,
+    pub languages: Vec<LanguageView>,
+    pub types: Vec<TypeView>,
+    pub supplements: Vec<SupplementRow>,
+    pub supplement_files: Vec<AttachmentRow>,
+    pub history: Vec<HistoryView>,
 }
 
 #[derive(Template)]
 #[template(path = "applications/view.html")]
 struct ViewPage {
     l: Layout,
-    app: ApplicationRow,
-    program: ProgramRow,
-    status: Status,
+    v: AppView,
+    /// Where the tabs and file links point: `/applications/{id}`.
+    base: String,
     tab: String,
     ops: Ops,
-    stage: String,
-    basic: Vec<Kv>,
-    detail: Vec<Kv>,
-    funding: Vec<Kv>,
-    languages: Vec<LanguageView>,
-    types: Vec<TypeView>,
-    supplements: Vec<SupplementRow>,
-    supplement_files: Vec<AttachmentRow>,
-    history: Vec<HistoryView>,
     tabs: Vec<(&'static str, String, bool)>,
 }
 
@@ -1283,35 +1297,60 @@ async fn view(
     let app = apps::own(&state.db, user.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let v = app_view(&state, &ctx, app).await?;
+    let open = v.supplements.iter().any(|s| s.fulfilled_at.is_none());
+    let ops = ops(
+        v.status,
+        v.app.stage_decided,
+        v.app.has_pending_score,
+        v.app.score_backfilled,
+        open,
+    );
+    let (tab, tabs) = tabs(&ctx, &q.tab);
+    let title = ctx
+        .lang
+        .pick(&v.program.name_zh, &v.program.name_en)
+        .to_owned();
+    Ok(html(ViewPage {
+        l: ctx.layout_titled("nav.applications", title),
+        base: format!("/applications/{id}"),
+        v,
+        tab,
+        ops,
+        tabs,
+    }))
+}
+
+/// The tab asked for (or 进度跟踪) and the tab bar.
+pub fn tabs(ctx: &Ctx, asked: &str) -> (String, Vec<(&'static str, String, bool)>) {
+    let tab = TABS
+        .iter()
+        .copied()
+        .find(|t| *t == asked)
+        .unwrap_or("progress");
+    let bar = TABS
+        .iter()
+        .copied()
+        .map(|t| (t, ctx.t(&format!("apply.tab.{t}")).to_owned(), t == tab))
+        .collect();
+    (tab.to_owned(), bar)
+}
+
+/// Loads what the 申请查看 tabs show. The caller has checked that `ctx`'s person may see
+/// `app`.
+pub async fn app_view(state: &AppState, ctx: &Ctx, app: ApplicationRow) -> AppResult<AppView> {
+    let id = app.id;
     let program = programs::by_id(&state.db, app.program_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let status = app.status();
     let supplements = apps::supplements(&state.db, id).await?;
-    let open = supplements.iter().any(|s| s.fulfilled_at.is_none());
-    let ops = ops(
-        status,
-        app.stage_decided,
-        app.has_pending_score,
-        app.score_backfilled,
-        open,
-    );
-    let tab_code = TABS
-        .iter()
-        .copied()
-        .find(|t| *t == q.tab)
-        .unwrap_or("progress");
-    let tab = if TABS.contains(&q.tab.as_str()) {
-        q.tab.clone()
-    } else {
-        "progress".to_owned()
-    };
 
     // 基本信息: the snapshot taken at submission, or the live profile of a draft.
     let profile: ProfileForm = if app.submitted_at.is_some() {
-        serde_json::from_str(&profile_snapshot(&state, id).await?).unwrap_or_default()
+        serde_json::from_str(&profile_snapshot(state, id).await?).unwrap_or_default()
     } else {
-        let mut p = students::profile_form(&state.db, &state.key, user.id)
+        let mut p = students::profile_form(&state.db, &state.key, app.student_id)
             .await
             .map_err(AppError::Unexpected)?
             .unwrap_or_default();
@@ -1335,8 +1374,8 @@ async fn view(
     ]
     .iter()
     .map(|f| Kv {
-        label: field_label(&ctx, f),
-        value: display_profile_value(&ctx, f, profile.field(f).unwrap_or_default()),
+        label: field_label(ctx, f),
+        value: display_profile_value(ctx, f, profile.field(f).unwrap_or_default()),
     })
     .collect();
 
@@ -1362,7 +1401,7 @@ async fn view(
     {
         if !c.is_empty() {
             detail.push(Kv {
-                label: field_label(&ctx, &format!("choice_{}", i + 1)),
+                label: field_label(ctx, &format!("choice_{}", i + 1)),
                 value: school_name(c),
             });
         }
@@ -1381,12 +1420,12 @@ async fn view(
         "emergency_phone",
     ] {
         detail.push(Kv {
-            label: field_label(&ctx, f),
+            label: field_label(ctx, f),
             value: info.field(f).unwrap_or_default().to_owned(),
         });
     }
     detail.push(Kv {
-        label: field_label(&ctx, "one_china_issue"),
+        label: field_label(ctx, "one_china_issue"),
         value: match info.one_china_issue.as_str() {
             "yes" => ctx.t("common.have").to_owned(),
             "no" => ctx.t("common.not_have").to_owned(),
@@ -1394,7 +1433,7 @@ async fn view(
         },
     });
     detail.push(Kv {
-        label: field_label(&ctx, "has_passport"),
+        label: field_label(ctx, "has_passport"),
         value: match info.has_passport.as_str() {
             "yes" => ctx.t("common.yes").to_owned(),
             "no" => ctx.t("common.no").to_owned(),
@@ -1414,8 +1453,8 @@ async fn view(
             .to_owned(),
         })
         .collect();
-    let languages = language_views(&state, &ctx, id).await?;
-    let types = type_views(&state, &ctx, &app, None).await?;
+    let languages = language_views(state, ctx, id).await?;
+    let types = type_views(state, ctx, &app, None).await?;
     let supplement_files = apps::attachments(&state.db, id)
         .await?
         .into_iter()
@@ -1435,20 +1474,18 @@ async fn view(
         })
         .collect::<Vec<_>>();
     let stage = match app.workflow_template_id {
-        Some(t) if status == Status::UnderReview || status == Status::Returned => {
+        Some(t) if status.review_phase().is_some() || status == Status::Returned => {
             apps::template(&state.db, t)
                 .await?
-                .map(|t| service::stage_name(&t.stages, app.stage_index))
+                .map(|t| super::stage_label(&t.stages, app.stage_index, ctx.lang))
                 .unwrap_or_default()
         }
         _ => String::new(),
     };
-    let title = ctx.lang.pick(&program.name_zh, &program.name_en).to_owned();
-    Ok(html(ViewPage {
-        l: ctx.layout_titled("nav.applications", title),
+    Ok(AppView {
+        app,
+        program,
         status,
-        tab,
-        ops,
         stage,
         basic,
         detail,
@@ -1458,20 +1495,7 @@ async fn view(
         supplements,
         supplement_files,
         history,
-        tabs: TABS
-            .iter()
-            .copied()
-            .map(|t| {
-                (
-                    t,
-                    ctx.t(&format!("apply.tab.{t}")).to_owned(),
-                    t == tab_code,
-                )
-            })
-            .collect(),
-        app,
-        program,
-    }))
+    })
 }
 
 async fn profile_snapshot(state: &AppState, app_id: i64) -> AppResult<String> {

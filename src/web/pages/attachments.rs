@@ -269,7 +269,18 @@ async fn send(
     let app = apps::own(&state.db, student_id, app_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let file = attachments::download(&state.db, &state.storage, &app, file_id).await?;
+    send_file(state, &app, file_id, inline).await
+}
+
+/// Sends one attachment of `app` (whose visibility the caller has checked): as a download,
+/// or shown in the browser when `inline` and the format can be previewed.
+pub async fn send_file(
+    state: &AppState,
+    app: &crate::db::applications::ApplicationRow,
+    file_id: i64,
+    inline: bool,
+) -> AppResult<Response> {
+    let file = attachments::download(&state.db, &state.storage, app, file_id).await?;
     let inline = inline && file.format.is_previewable();
     let mut response = file.bytes.into_response();
     let headers = response.headers_mut();

@@ -54,13 +54,18 @@ async fn download(
     StudentCtx(ctx): StudentCtx,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let user = ctx.user()?;
     // Another student's application is not found, whatever its state.
-    let loaded = service::load(&state.db, &state.key, user.id, id).await?;
+    send_pdf(&state, ctx.user()?.id, id).await
+}
+
+/// Renders and sends the 申请表 of application `id` of student `student_id` (staff pass the
+/// applicant's id after checking their own scope).
+pub async fn send_pdf(state: &AppState, student_id: i64, id: i64) -> AppResult<Response> {
+    let loaded = service::load(&state.db, &state.key, student_id, id).await?;
     if !available(loaded.app.status(), loaded.app.submitted_at) {
         return Err(AppError::Refused("pdf.err.not_submitted"));
     }
-    let data = form_data(&state, &loaded, Utc::now()).await?;
+    let data = form_data(state, &loaded, Utc::now()).await?;
     let name = file_name(&data.applicant.name);
     let rendered = tokio::task::spawn_blocking(move || render_application_form(&data))
         .await
