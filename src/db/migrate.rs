@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_reference_data.sql")),
     (3, include_str!("../../migrations/0003_review.sql")),
+    (4, include_str!("../../migrations/0004_admin.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -5,6 +5,7 @@
 //! writing goes through a [`Tx`] that, on SQLite, begins `IMMEDIATE` so that concurrent
 //! writers queue on the busy timeout instead of failing with `SQLITE_BUSY`.
 
+pub mod admin;
 pub mod applications;
 pub mod dicts;
 pub mod migrate;

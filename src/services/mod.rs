@@ -3,6 +3,7 @@
 //! with its history or audit row, commits, and only then notifies.
 
 pub mod accounts;
+pub mod admin;
 pub mod applications;
 pub mod attachments;
 pub mod audit;

@@ -1,5 +1,6 @@
 //! The HTML pages, one module per feature, each with its own `router()`.
 
+pub mod admin;
 pub mod applications;
 pub mod attachments;
 pub mod auth;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(forms::router())
         .merge(messages::router())
         .merge(staff::router())
+        .merge(admin::router())
 }
 
 /// A moment as shown to people: China time (UTC+8), to the minute.
