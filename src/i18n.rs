@@ -23,6 +23,8 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../i18n/applications.tsv"),
     ),
     ("i18n/staff.tsv", include_str!("../i18n/staff.tsv")),
+    ("i18n/manage.tsv", include_str!("../i18n/manage.tsv")),
+    ("i18n/admission.tsv", include_str!("../i18n/admission.tsv")),
     ("i18n/admin.tsv", include_str!("../i18n/admin.tsv")),
     ("i18n/api.tsv", include_str!("../i18n/api.tsv")),
     ("i18n/pdf.tsv", include_str!("../i18n/pdf.tsv")),

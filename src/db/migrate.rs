@@ -14,6 +14,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_reference_data.sql")),
     (3, include_str!("../../migrations/0003_review.sql")),
     (4, include_str!("../../migrations/0004_admin.sql")),
+    (5, include_str!("../../migrations/0005_admission.sql")),
+    (6, include_str!("../../migrations/0006_manage.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -6,6 +6,7 @@
 //! writers queue on the busy timeout instead of failing with `SQLITE_BUSY`.
 
 pub mod admin;
+pub mod admission;
 pub mod applications;
 pub mod dicts;
 pub mod migrate;

@@ -5,16 +5,23 @@
 //! programs waiting for approval stay with the office. Whether a visible program takes
 //! applications right now is the domain's [`registration`] rule, asked through
 //! [`ProgramRow::registration`] so that the list, the detail page and submit agree.
+//!
+//! The staff side (项目管理, `services::program_admin`) reads every program whatever its
+//! status ([`ManagedProgram`], [`managed_page`]), the application counts that guard its
+//! lifecycle, and the versions of the workflow templates.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_query::{
     Cond, Condition, Expr, ExprTrait, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement,
 };
 
-use super::{Db, DbResult};
+use super::{Db, DbResult, Tx};
 use crate::domain::application::{Registration, registration};
 use crate::domain::eligibility::ProgramRules;
 use crate::domain::files::FileFormat;
+use crate::domain::status::Status;
 use crate::domain::values::StudyLevel;
 
 /// Program statuses a student may see.
@@ -254,6 +261,30 @@ impl AttachmentType {
     }
 }
 
+/// The columns of [`PartnerSchool`], in its order.
+const SCHOOL_COLUMNS: [&str; 7] = [
+    "id",
+    "program_id",
+    "name_zh",
+    "name_en",
+    "country",
+    "quota",
+    "sort_order",
+];
+
+/// The columns of [`AttachmentType`], in its order.
+const ATTACHMENT_TYPE_COLUMNS: [&str; 9] = [
+    "id",
+    "program_id",
+    "name_zh",
+    "name_en",
+    "required",
+    "hint",
+    "formats",
+    "max_bytes",
+    "sort_order",
+];
+
 fn select_programs() -> SelectStatement {
     Query::select()
         .columns(PROGRAM_COLUMNS)
@@ -286,15 +317,7 @@ pub async fn visible_by_id(db: &Db, id: i64) -> DbResult<Option<ProgramRow>> {
 pub async fn partner_schools(db: &Db, program_id: i64) -> DbResult<Vec<PartnerSchool>> {
     db.all(
         &Query::select()
-            .columns([
-                "id",
-                "program_id",
-                "name_zh",
-                "name_en",
-                "country",
-                "quota",
-                "sort_order",
-            ])
+            .columns(SCHOOL_COLUMNS)
             .from("partner_schools")
             .and_where(Expr::col("program_id").eq(program_id))
             .order_by("sort_order", Order::Asc)
@@ -308,17 +331,7 @@ pub async fn partner_schools(db: &Db, program_id: i64) -> DbResult<Vec<PartnerSc
 pub async fn attachment_types(db: &Db, program_id: i64) -> DbResult<Vec<AttachmentType>> {
     db.all(
         &Query::select()
-            .columns([
-                "id",
-                "program_id",
-                "name_zh",
-                "name_en",
-                "required",
-                "hint",
-                "formats",
-                "max_bytes",
-                "sort_order",
-            ])
+            .columns(ATTACHMENT_TYPE_COLUMNS)
             .from("attachment_types")
             .and_where(Expr::col("program_id").eq(program_id))
             .order_by("sort_order", Order::Asc)
@@ -529,6 +542,461 @@ pub async fn years(db: &Db) -> DbResult<Vec<i64>> {
         )
         .await?;
     Ok(rows.into_iter().map(|(y,)| y).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The staff side: program management (项目管理) and workflow templates. Every program is read
+// here whatever its status; callers (the services) decide who may see which.
+
+/// Every program status, in the order of a program's life. `refused` is a partner's program
+/// the office sent back (不通过); like `draft` and `pending_approval` students never see it.
+pub const STATUSES: [&str; 5] = [
+    "draft",
+    "pending_approval",
+    "refused",
+    "published",
+    "closed",
+];
+
+/// A program as the office manages it: the stored row plus what optimistic locking and
+/// ownership need.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ManagedProgram {
+    #[sqlx(flatten)]
+    pub program: ProgramRow,
+    /// Bumped by every change to the program, its partner schools or attachment types.
+    pub version: i64,
+    /// Who created it: for a partner's program (【合作方】), the partner account that owns it.
+    pub created_by: Option<i64>,
+    pub updated_at: DateTime<Utc>,
+    /// The office's reason for its last 审核不通过 of a partner's program (empty when none).
+    pub review_note: String,
+}
+
+fn select_managed() -> SelectStatement {
+    let mut q = select_programs();
+    q.columns(["version", "created_by", "updated_at", "review_note"]);
+    q
+}
+
+/// One program for the office, whatever its status.
+pub async fn managed_by_id(db: &Db, id: i64) -> DbResult<Option<ManagedProgram>> {
+    db.optional(
+        &select_managed()
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await
+}
+
+/// The same inside a write transaction.
+pub async fn managed_by_id_in(tx: &mut Tx, id: i64) -> DbResult<Option<ManagedProgram>> {
+    tx.optional(
+        &select_managed()
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await
+}
+
+/// The filter bar of the staff list. Empty strings and `None` mean "any".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ManageFilter {
+    /// Name (Chinese or English), 项目编号 or a partner school's name.
+    pub keyword: String,
+    pub year: Option<i64>,
+    /// A `program_type` dictionary code.
+    pub program_type: String,
+    /// One of [`STATUSES`].
+    pub status: String,
+    /// Only the programs this partner account created (a partner sees nothing else).
+    pub owner: Option<i64>,
+    /// 1-based.
+    pub page: u64,
+    pub per_page: u64,
+}
+
+fn manage_condition(f: &ManageFilter) -> Condition {
+    let mut c = Cond::all();
+    let keyword = f.keyword.trim();
+    if !keyword.is_empty() {
+        c = c.add(
+            Cond::any()
+                .add(column_contains("programs", "name_zh", keyword))
+                .add(column_contains("programs", "name_en", keyword))
+                .add(column_contains("programs", "code", keyword))
+                .add(school_matches(keyword)),
+        );
+    }
+    if let Some(year) = f.year {
+        c = c.add(Expr::col(("programs", "year")).eq(year));
+    }
+    if !f.program_type.trim().is_empty() {
+        c = c.add(Expr::col(("programs", "program_type")).eq(f.program_type.trim()));
+    }
+    if !f.status.trim().is_empty() {
+        c = c.add(Expr::col(("programs", "status")).eq(f.status.trim()));
+    }
+    if let Some(owner) = f.owner {
+        c = c
+            .add(Expr::col(("programs", "created_by")).eq(owner))
+            .add(Expr::col(("programs", "source")).eq("partner"));
+    }
+    c
+}
+
+/// One page of the staff list, newest first, and the number of programs matching.
+pub async fn managed_page(db: &Db, f: &ManageFilter) -> DbResult<(Vec<ManagedProgram>, i64)> {
+    let per_page = f.per_page.clamp(1, MAX_PER_PAGE);
+    let page = std::cmp::max(f.page, 1);
+    let cond = manage_condition(f);
+    let rows = db
+        .all(
+            &select_managed()
+                .cond_where(cond.clone())
+                .order_by("id", Order::Desc)
+                .limit(per_page)
+                .offset((page - 1).saturating_mul(per_page))
+                .to_owned(),
+        )
+        .await?;
+    let total = db
+        .count(
+            &Query::select()
+                .expr(Expr::col(("programs", "id")).count())
+                .from("programs")
+                .cond_where(cond)
+                .to_owned(),
+        )
+        .await?;
+    Ok((rows, total))
+}
+
+/// How many programs wait for the office's approval (合作方 programs, 待审核).
+pub async fn pending_approval_count(db: &Db) -> DbResult<i64> {
+    db.count(
+        &Query::select()
+            .expr(Expr::col("id").count())
+            .from("programs")
+            .and_where(Expr::col("status").eq("pending_approval"))
+            .to_owned(),
+    )
+    .await
+}
+
+/// Every program year, newest first (the staff list's 项目年度 select; drafts included).
+pub async fn all_years(db: &Db, owner: Option<i64>) -> DbResult<Vec<i64>> {
+    let mut q = Query::select()
+        .distinct()
+        .column("year")
+        .from("programs")
+        .order_by("year", Order::Desc)
+        .to_owned();
+    if let Some(owner) = owner {
+        q.and_where(Expr::col("created_by").eq(owner))
+            .and_where(Expr::col("source").eq("partner"));
+    }
+    let rows: Vec<(i64,)> = db.all(&q).await?;
+    Ok(rows.into_iter().map(|(y,)| y).collect())
+}
+
+/// Applications of one program, by how far they got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplicationCounts {
+    /// Submitted at least once (everything but 填写中).
+    pub submitted: i64,
+    /// Submitted and not yet ended: someone still acts on them.
+    pub in_flight: i64,
+    /// Drafts (填写中).
+    pub drafts: i64,
+}
+
+impl ApplicationCounts {
+    fn add(&mut self, status: &str, n: i64) {
+        match Status::from_code(status) {
+            Some(Status::Draft) => self.drafts += n,
+            Some(s) => {
+                self.submitted += n;
+                if !s.is_terminal() {
+                    self.in_flight += n;
+                }
+            }
+            // An unknown code is counted as submitted and in flight: better to over-protect.
+            None => {
+                self.submitted += n;
+                self.in_flight += n;
+            }
+        }
+    }
+}
+
+/// The application counts of each of `program_ids` (a program without any is absent).
+pub async fn application_counts(
+    db: &Db,
+    program_ids: &[i64],
+) -> DbResult<HashMap<i64, ApplicationCounts>> {
+    if program_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, i64)> = db
+        .all(
+            &Query::select()
+                .column("program_id")
+                .column("status")
+                .expr(Expr::col("id").count())
+                .from("applications")
+                .and_where(Expr::col("program_id").is_in(program_ids.iter().copied()))
+                .group_by_col("program_id")
+                .group_by_col("status")
+                .to_owned(),
+        )
+        .await?;
+    let mut out: HashMap<i64, ApplicationCounts> = HashMap::new();
+    for (program_id, status, n) in rows {
+        out.entry(program_id).or_default().add(&status, n);
+    }
+    Ok(out)
+}
+
+/// The same for one program, inside a write transaction (the lifecycle guards).
+pub async fn application_counts_in(tx: &mut Tx, program_id: i64) -> DbResult<ApplicationCounts> {
+    let rows: Vec<(String, i64)> = tx
+        .all(
+            &Query::select()
+                .column("status")
+                .expr(Expr::col("id").count())
+                .from("applications")
+                .and_where(Expr::col("program_id").eq(program_id))
+                .group_by_col("status")
+                .to_owned(),
+        )
+        .await?;
+    let mut out = ApplicationCounts::default();
+    for (status, n) in rows {
+        out.add(&status, n);
+    }
+    Ok(out)
+}
+
+/// Whether another program already has this 项目编号.
+pub async fn code_taken(tx: &mut Tx, code: &str, except: Option<i64>) -> DbResult<bool> {
+    let mut q = Query::select()
+        .expr(Expr::col("id").count())
+        .from("programs")
+        .and_where(Expr::col("code").eq(code))
+        .to_owned();
+    if let Some(id) = except {
+        q.and_where(Expr::col("id").ne(id));
+    }
+    Ok(tx.count(&q).await? > 0)
+}
+
+/// Every 项目编号 starting with `prefix` (to number a new program of a year).
+pub async fn codes_starting_with(tx: &mut Tx, prefix: &str) -> DbResult<Vec<String>> {
+    let rows: Vec<(String,)> = tx
+        .all(
+            &Query::select()
+                .column("code")
+                .from("programs")
+                .and_where(Expr::col("code").like(contains_prefix(prefix)))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(c,)| c).collect())
+}
+
+/// `text%` for LIKE, with the LIKE wildcards of the text escaped.
+fn contains_prefix(text: &str) -> LikeExpr {
+    let mut p = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    LikeExpr::new(p).escape('\\')
+}
+
+/// The partner schools of a program inside a write transaction.
+pub async fn partner_schools_in(tx: &mut Tx, program_id: i64) -> DbResult<Vec<PartnerSchool>> {
+    tx.all(
+        &Query::select()
+            .columns(SCHOOL_COLUMNS)
+            .from("partner_schools")
+            .and_where(Expr::col("program_id").eq(program_id))
+            .order_by("sort_order", Order::Asc)
+            .order_by("id", Order::Asc)
+            .to_owned(),
+    )
+    .await
+}
+
+/// The attachment types of a program inside a write transaction.
+pub async fn attachment_types_in(tx: &mut Tx, program_id: i64) -> DbResult<Vec<AttachmentType>> {
+    tx.all(
+        &Query::select()
+            .columns(ATTACHMENT_TYPE_COLUMNS)
+            .from("attachment_types")
+            .and_where(Expr::col("program_id").eq(program_id))
+            .order_by("sort_order", Order::Asc)
+            .order_by("id", Order::Asc)
+            .to_owned(),
+    )
+    .await
+}
+
+/// How many applications of the program chose this partner school (as any 志愿) or were
+/// admitted to it. Choices live in the application's saved 申请信息 (JSON), so they are read
+/// and counted here rather than matched with LIKE.
+pub async fn school_uses(tx: &mut Tx, program_id: i64, school_id: i64) -> DbResult<i64> {
+    let rows: Vec<(String, Option<i64>)> = tx
+        .all(
+            &Query::select()
+                .column("info")
+                .column("admitted_school_id")
+                .from("applications")
+                .and_where(Expr::col("program_id").eq(program_id))
+                .to_owned(),
+        )
+        .await?;
+    let id = school_id.to_string();
+    let uses = rows
+        .iter()
+        .filter(|(info, admitted)| {
+            *admitted == Some(school_id) || {
+                let form: crate::domain::ApplicationInfoForm =
+                    serde_json::from_str(info).unwrap_or_default();
+                [
+                    &form.choice_1,
+                    &form.choice_2,
+                    &form.choice_3,
+                    &form.choice_4,
+                    &form.choice_5,
+                ]
+                .iter()
+                .any(|c| c.trim() == id)
+            }
+        })
+        .count();
+    Ok(i64::try_from(uses).unwrap_or(i64::MAX))
+}
+
+/// How many uploaded files are of this attachment type.
+pub async fn attachment_type_uses(tx: &mut Tx, type_id: i64) -> DbResult<i64> {
+    tx.count(
+        &Query::select()
+            .expr(Expr::col("id").count())
+            .from("attachments")
+            .and_where(Expr::col("attachment_type_id").eq(type_id))
+            .to_owned(),
+    )
+    .await
+}
+
+/// The audit target naming a program.
+pub fn program_target(program_id: i64) -> String {
+    format!("program:{program_id}")
+}
+
+/// One version of a workflow template.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TemplateVersion {
+    pub id: i64,
+    pub code: String,
+    pub version: i64,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The stage list (JSON), see [`crate::domain::workflow::Workflow::parse`].
+    pub stages: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const TEMPLATE_COLUMNS: [&str; 7] = [
+    "id",
+    "code",
+    "version",
+    "name_zh",
+    "name_en",
+    "stages",
+    "created_at",
+];
+
+/// Every version of every template: by code, newest version first.
+pub async fn template_versions(db: &Db) -> DbResult<Vec<TemplateVersion>> {
+    db.all(
+        &Query::select()
+            .columns(TEMPLATE_COLUMNS)
+            .from("workflow_templates")
+            .order_by("code", Order::Asc)
+            .order_by("version", Order::Desc)
+            .to_owned(),
+    )
+    .await
+}
+
+/// Every version of one template, newest first (empty for an unknown code).
+pub async fn template_history(db: &Db, code: &str) -> DbResult<Vec<TemplateVersion>> {
+    db.all(
+        &Query::select()
+            .columns(TEMPLATE_COLUMNS)
+            .from("workflow_templates")
+            .and_where(Expr::col("code").eq(code))
+            .order_by("version", Order::Desc)
+            .to_owned(),
+    )
+    .await
+}
+
+/// The newest version of one template inside a write transaction.
+pub async fn latest_template_in(tx: &mut Tx, code: &str) -> DbResult<Option<TemplateVersion>> {
+    tx.optional(
+        &Query::select()
+            .columns(TEMPLATE_COLUMNS)
+            .from("workflow_templates")
+            .and_where(Expr::col("code").eq(code))
+            .order_by("version", Order::Desc)
+            .limit(1)
+            .to_owned(),
+    )
+    .await
+}
+
+/// Applications held by each template version (by `workflow_templates.id`).
+pub async fn template_application_counts(db: &Db) -> DbResult<HashMap<i64, ApplicationCounts>> {
+    let rows: Vec<(i64, String, i64)> = db
+        .all(
+            &Query::select()
+                .column("workflow_template_id")
+                .column("status")
+                .expr(Expr::col("id").count())
+                .from("applications")
+                .and_where(Expr::col("workflow_template_id").is_not_null())
+                .group_by_col("workflow_template_id")
+                .group_by_col("status")
+                .to_owned(),
+        )
+        .await?;
+    let mut out: HashMap<i64, ApplicationCounts> = HashMap::new();
+    for (template_id, status, n) in rows {
+        out.entry(template_id).or_default().add(&status, n);
+    }
+    Ok(out)
+}
+
+/// How many programs use each template code.
+pub async fn programs_per_workflow(db: &Db) -> DbResult<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = db
+        .all(
+            &Query::select()
+                .column("workflow_code")
+                .expr(Expr::col("id").count())
+                .from("programs")
+                .group_by_col("workflow_code")
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 #[cfg(test)]

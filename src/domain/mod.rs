@@ -79,6 +79,7 @@ macro_rules! coded_enum {
     };
 }
 
+pub mod allocation;
 pub mod application;
 pub mod eligibility;
 pub mod files;

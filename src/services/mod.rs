@@ -4,11 +4,13 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod admission;
 pub mod applications;
 pub mod attachments;
 pub mod audit;
 pub mod messages;
 pub mod profiles;
+pub mod program_admin;
 pub mod programs;
 pub mod review;
 

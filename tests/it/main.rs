@@ -4,10 +4,12 @@
 mod support;
 
 mod admin;
+mod admission;
 mod api;
 mod browser;
 mod http;
 mod journey;
+mod manage;
 mod pdf;
 mod phone;
 mod review;

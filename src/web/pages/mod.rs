@@ -1,11 +1,13 @@
 //! The HTML pages, one module per feature, each with its own `router()`.
 
 pub mod admin;
+pub mod admission;
 pub mod applications;
 pub mod attachments;
 pub mod auth;
 pub mod forms;
 pub mod home;
+pub mod manage;
 pub mod messages;
 pub mod profile;
 pub mod programs;
@@ -26,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .merge(forms::router())
         .merge(messages::router())
         .merge(staff::router())
+        .merge(manage::router())
+        .merge(admission::router())
         .merge(admin::router())
 }
 
