@@ -26,6 +26,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("i18n/manage.tsv", include_str!("../i18n/manage.tsv")),
     ("i18n/admission.tsv", include_str!("../i18n/admission.tsv")),
     ("i18n/admin.tsv", include_str!("../i18n/admin.tsv")),
+    ("i18n/reports.tsv", include_str!("../i18n/reports.tsv")),
     ("i18n/api.tsv", include_str!("../i18n/api.tsv")),
     ("i18n/pdf.tsv", include_str!("../i18n/pdf.tsv")),
 ];

@@ -9,11 +9,13 @@
 //!   encryption, attachment bytes, the translation catalogue.
 
 pub mod auth;
+pub mod charts;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod i18n;
 pub mod pdf;
 pub mod services;

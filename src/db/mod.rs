@@ -11,6 +11,7 @@ pub mod applications;
 pub mod dicts;
 pub mod migrate;
 pub mod programs;
+pub mod reports;
 pub mod review;
 pub mod students;
 pub mod users;

@@ -12,6 +12,7 @@ pub mod messages;
 pub mod profiles;
 pub mod program_admin;
 pub mod programs;
+pub mod reports;
 pub mod review;
 
 use crate::domain::FieldErrors;

@@ -12,4 +12,5 @@ mod journey;
 mod manage;
 mod pdf;
 mod phone;
+mod reports;
 mod review;

@@ -11,6 +11,7 @@ pub mod manage;
 pub mod messages;
 pub mod profile;
 pub mod programs;
+pub mod reports;
 pub mod staff;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(manage::router())
         .merge(admission::router())
+        .merge(reports::router())
         .merge(admin::router())
 }
 
