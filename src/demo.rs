@@ -147,7 +147,7 @@ async fn sample_applications(
             depart_date: program.start_date.clone(),
             return_date: program.end_date.clone(),
             gpa: "3.58".into(),
-            weighted_avg: "87.20".into(),
+            weighted_avg: format!("{:.2}", 80.0 + f64::from((n as u32 * 7) % 15)),
             one_china_issue: "no".into(),
             has_passport: "no".into(),
             emergency_relation: "父亲".into(),
@@ -171,7 +171,7 @@ async fn sample_applications(
             LanguageScoreForm {
                 language: "en".into(),
                 exam_type: "ielts".into(),
-                score: "6.5".into(),
+                score: ["6.5", "7.0", "6.0", "7.5"][n % 4].into(),
                 exam_date: "2026-03-14".into(),
             },
         )
@@ -268,10 +268,20 @@ async fn sample_reviews(db: &Db) -> anyhow::Result<()> {
         };
         approve(r, app.id, opinions[i % opinions.len()]).await?;
     }
+    let mut cohort_program = None;
     for (id, username) in to_office {
         if id != 0 && username != "2023020105" {
             approve(&office, id, "").await?;
+            cohort_program = crate::db::applications::by_id(db, id)
+                .await?
+                .map(|a| a.program_id);
         }
+    }
+    // The cohort's program is mid-allocation: its score rule is set, nothing published yet.
+    if let Some(program) = cohort_program {
+        crate::services::admission::configure_allocation(db, program, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo allocation settings: {e:?}"))?;
     }
     Ok(())
 }

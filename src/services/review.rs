@@ -484,6 +484,9 @@ pub async fn staff_edit(
 ) -> ServiceResult<()> {
     let reason_checked = text("reason", reason, true);
     let view = load(db, reviewer, app_id).await?;
+    if !reviewer.is_office() {
+        return Err(ServiceError::Forbidden);
+    }
     let schools: Vec<i64> = programs::partner_schools(db, view.app.program_id)
         .await?
         .iter()
@@ -549,8 +552,11 @@ pub async fn staff_delete(
     seen_version: i64,
     reason: &str,
 ) -> ServiceResult<()> {
-    let reason = text("reason", reason, true)?;
     let view = load(db, reviewer, app_id).await?;
+    if !reviewer.is_office() {
+        return Err(ServiceError::Forbidden);
+    }
+    let reason = text("reason", reason, true)?;
     view.app
         .status()
         .apply(Action::StaffDelete, &view.actor, &view.facts)

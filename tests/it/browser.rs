@@ -445,7 +445,7 @@ pub(crate) async fn wait_for_url(c: &Client, part: &str) -> anyhow::Result<()> {
 }
 
 /// Waits until the element matching `css` shows `text`.
-async fn wait_for_text(c: &Client, css: &str, text: &str) -> anyhow::Result<Element> {
+pub(crate) async fn wait_for_text(c: &Client, css: &str, text: &str) -> anyhow::Result<Element> {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Ok(el) = c.find(Locator::Css(css)).await
@@ -500,7 +500,7 @@ async fn set_date(c: &Client, css: &str, ymd: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn choose(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
+pub(crate) async fn choose(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
     find(c, css)
         .await?
         .select_by_value(value)

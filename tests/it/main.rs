@@ -11,6 +11,8 @@ mod http;
 mod journey;
 mod manage;
 mod pdf;
+mod permissions;
 mod phone;
 mod reports;
 mod review;
+mod staff_browser;

@@ -180,6 +180,7 @@ struct ColumnChoice {
 
 /// One row of the list.
 struct RowView {
+    id: i64,
     student_no: String,
     name: String,
     college: String,
@@ -275,6 +276,7 @@ async fn render_list(
         .map(|(r, stage)| {
             let status = r.status();
             RowView {
+                id: r.id,
                 student_no: r.student_no.clone(),
                 name: r.student_name.clone(),
                 college: lang.pick(&r.college_zh, &r.college_en).to_owned(),
