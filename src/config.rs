@@ -19,6 +19,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(StorageArgs),
+    /// Copy the database, the attachment files and the data key into a new folder.
+    Backup(BackupArgs),
+    /// Put a backup into an empty data folder (and an empty PostgreSQL database).
+    Restore(RestoreArgs),
+    /// Benchmark data and the storage ceiling (bench/run).
+    #[command(hide = true)]
+    Generate(crate::generate::GenerateArgs),
 }
 
 /// Where the data lives; shared by every subcommand.
@@ -42,6 +49,26 @@ pub struct ServeArgs {
     /// Load the demo data set into an empty database.
     #[arg(long, env = "OUTBOUND_DEMO", default_value_t = false)]
     pub demo: bool,
+}
+
+/// `outbound backup --to DIR`: the data to copy, and where.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// A new or empty folder for the backup.
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+/// `outbound restore --from DIR`: the backup, and the empty data folder (and database) to fill.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// A folder written by `outbound backup`.
+    #[arg(long)]
+    pub from: PathBuf,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// The resolved configuration the application runs with.

@@ -9,6 +9,7 @@
 //!   encryption, attachment bytes, the translation catalogue.
 
 pub mod auth;
+pub mod backup;
 pub mod charts;
 pub mod config;
 pub mod crypto;
@@ -16,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod export;
+pub mod generate;
 pub mod i18n;
 pub mod pdf;
 pub mod services;

@@ -1,5 +1,5 @@
-//! The `outbound` binary: `serve` and `migrate`. Bad configuration ends in one clear line and
-//! a non-zero exit, never a panic.
+//! The `outbound` binary: `serve`, `migrate`, `backup` and `restore`. Bad configuration ends in
+//! one clear line and a non-zero exit, never a panic.
 
 use std::process::ExitCode;
 
@@ -20,6 +20,33 @@ async fn main() -> ExitCode {
         Command::Migrate(args) => {
             outbound::web::server::migrate_only(&Config::from_storage(&args)).await
         }
+        Command::Backup(args) => {
+            outbound::backup::backup(&Config::from_storage(&args.storage), &args.to)
+                .await
+                .map(|s| {
+                    println!(
+                        "backup of the {} database and {} file(s) ({} bytes) written to {}",
+                        s.backend,
+                        s.files,
+                        s.bytes,
+                        args.to.display()
+                    );
+                })
+        }
+        Command::Restore(args) => {
+            outbound::backup::restore(&args.from, &Config::from_storage(&args.storage))
+                .await
+                .map(|s| {
+                    println!(
+                        "restored the {} database and {} file(s) ({} bytes) into {}",
+                        s.backend,
+                        s.files,
+                        s.bytes,
+                        args.storage.data_dir.display()
+                    );
+                })
+        }
+        Command::Generate(args) => outbound::generate::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1121,4 +1121,84 @@ mod tests {
             "funding_item.intercity"
         );
     }
+
+    mod generated_forms {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// What a client may post in one field: blanks, garbage, numbers, dates (real or
+        /// not), the yes/no codes and long text.
+        fn raw_value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                ".{0,12}",
+                "[0-9]{1,6}",
+                "-?[0-9]{1,3}\\.[0-9]{1,4}",
+                "(19|20|99)[0-9]{2}-[01][0-9]-[0-3][0-9]",
+                Just("yes".to_owned()),
+                Just("no".to_owned()),
+                "[a-z]{0,3}",
+                ".{200,400}",
+            ]
+        }
+
+        /// A form of `T` whose every text field holds a generated value, and its field names.
+        fn form<T: serde::Serialize + serde::de::DeserializeOwned + Default>(
+            values: Vec<String>,
+        ) -> (T, Vec<String>) {
+            let serde_json::Value::Object(mut fields) =
+                serde_json::to_value(T::default()).expect("a form serializes")
+            else {
+                panic!("a form is an object");
+            };
+            let names: Vec<String> = fields
+                .iter()
+                .filter(|(_, v)| v.is_string())
+                .map(|(k, _)| k.clone())
+                .collect();
+            for (name, value) in names.iter().zip(values) {
+                fields.insert(name.clone(), serde_json::Value::String(value));
+            }
+            let form = serde_json::from_value(serde_json::Value::Object(fields))
+                .expect("the form reads back");
+            (form, names)
+        }
+
+        proptest! {
+            #[test]
+            fn any_application_info_form_is_parsed_or_refused_field_by_field(
+                values in proptest::collection::vec(raw_value(), 40),
+            ) {
+                let (form, names) = form::<ApplicationInfoForm>(values);
+                let funding = ["self".to_owned(), "school".to_owned()];
+                match parse_application_info(&form, &[1, 2, 3], &funding) {
+                    Ok(info) => {
+                        prop_assert!(info.choices.iter().all(|c| [1, 2, 3].contains(c)));
+                        if let (Some(from), Some(to)) = (info.exchange_from, info.exchange_to) {
+                            prop_assert!(from <= to);
+                        }
+                    }
+                    Err(errors) => {
+                        let on_fields = names.iter().filter(|n| errors.get(n).is_some()).count();
+                        prop_assert_eq!(on_fields, errors.len(), "every error names a field of the form");
+                    }
+                }
+            }
+
+            #[test]
+            fn any_language_row_is_parsed_or_refused_field_by_field(
+                values in proptest::collection::vec(raw_value(), 4),
+            ) {
+                let (form, names) = form::<LanguageScoreForm>(values);
+                let allowed = ["en".to_owned(), "ielts".to_owned(), "yes".to_owned()];
+                match LanguageScore::parse(&form, &allowed, &allowed) {
+                    Ok(row) => prop_assert!(allowed.contains(&row.language)),
+                    Err(errors) => {
+                        let on_fields = names.iter().filter(|n| errors.get(n).is_some()).count();
+                        prop_assert_eq!(on_fields, errors.len());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -667,4 +667,56 @@ mod tests {
         assert_eq!(record.end, None);
         assert_eq!(record.address.as_deref(), Some("甘肃省兰州市"));
     }
+
+    mod generated_forms {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn raw_value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                ".{0,12}",
+                "[0-9]{1,18}X?",
+                "(19|20|99)[0-9]{2}-[01][0-9]-[0-3][0-9]",
+                "[a-z]{1,8}@[a-z]{1,5}\\.cn",
+                "1[3-9][0-9]{9}",
+                "[A-Z][a-z]{0,8}",
+                ".{200,400}",
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_profile_form_is_parsed_or_refused_field_by_field(
+                values in proptest::collection::vec(raw_value(), 60),
+            ) {
+                let serde_json::Value::Object(mut fields) =
+                    serde_json::to_value(ProfileForm::default()).expect("a form serializes")
+                else {
+                    panic!("a form is an object");
+                };
+                let names: Vec<String> = fields
+                    .iter()
+                    .filter(|(_, v)| v.is_string())
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for (name, value) in names.iter().zip(values) {
+                    fields.insert(name.clone(), serde_json::Value::String(value));
+                }
+                let form: ProfileForm = serde_json::from_value(serde_json::Value::Object(fields))
+                    .expect("the form reads back");
+                match Profile::parse(&form, today()) {
+                    Ok(profile) => {
+                        if let Some(born) = profile.birth_date {
+                            prop_assert!(born < today());
+                        }
+                    }
+                    Err(errors) => {
+                        let on_fields = names.iter().filter(|n| errors.get(n).is_some()).count();
+                        prop_assert_eq!(on_fields, errors.len(), "every error names a field of the form");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -402,4 +402,24 @@ mod tests {
         }
         assert_eq!(seen, 5, "semester, short-term, dual degree, 港澳台, 自联");
     }
+
+    mod generated_text {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_stored_text_is_read_as_a_workflow_or_refused_without_a_panic(
+                text in prop_oneof![
+                    ".{0,80}",
+                    "\\[(\\{\"key\":\"[a-z]{0,4}\",\"role\":\"[a-z_]{0,12}\",\"scope\":\"[a-z]{0,8}\",\"phase\":\"[a-z]{0,12}\"\\},?){0,4}\\]",
+                ],
+            ) {
+                if let Ok(workflow) = Workflow::parse(&text) {
+                    prop_assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+                    drop(workflow);
+                }
+            }
+        }
+    }
 }

@@ -285,3 +285,53 @@ pub async fn download(
         format,
     })
 }
+
+/// Removes stored files that no row names. A crash between a file's write and its row's commit
+/// (an upload), or between a row's delete and its file's removal, leaves such a file; it was
+/// never acknowledged, so nothing is lost. Runs at start-up, before the server takes requests
+/// (one server process per data folder); returns how many files went.
+pub async fn remove_orphans(db: &Db, storage: &Storage) -> ServiceResult<usize> {
+    let on_disk = storage.keys()?;
+    if on_disk.is_empty() {
+        return Ok(0);
+    }
+    let mut named: std::collections::HashSet<String> = db
+        .all::<(String,)>(
+            &Query::select()
+                .column("storage_key")
+                .from("attachments")
+                .to_owned(),
+        )
+        .await?
+        .into_iter()
+        .map(|(k,)| k)
+        .collect();
+    named.extend(
+        db.all::<(String,)>(
+            &Query::select()
+                .column("photo_key")
+                .from("students")
+                .and_where(Expr::col("photo_key").is_not_null())
+                .to_owned(),
+        )
+        .await?
+        .into_iter()
+        .map(|(k,)| k),
+    );
+    let mut removed = 0;
+    for key in on_disk {
+        // Only our own keys: anything else in the folder is not ours to remove.
+        let ours = key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit());
+        if ours && !named.contains(&key) {
+            storage.delete(&key).await?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::warn!(
+            removed,
+            "removed attachment files left without a row by a crash"
+        );
+    }
+    Ok(removed)
+}

@@ -4,6 +4,7 @@
 //! request passes: security headers, the CSRF check, body limits and error rendering.
 
 pub mod api;
+pub mod bench;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .merge(pages::router())
+        .merge(bench::router())
         .nest("/api/v1", api::router())
         .fallback(|| async { error::AppError::NotFound })
         .nest_service("/static", tower_http::services::ServeDir::new(static_dir()))
@@ -81,13 +83,13 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(security(
             "content-security-policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ))
         .layer(security("x-content-type-options", "nosniff"))
         .layer(security("referrer-policy", "same-origin"))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("SAMEORIGIN"),
+            HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
 }

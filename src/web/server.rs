@@ -1,10 +1,18 @@
 //! Starting the system: check the data folder, reach the database, migrate, optionally load the
 //! demo data, then listen. Every failure here is one clear line for the operator.
 
+use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::Service;
 
 use super::{AppState, router};
 use crate::auth::csrf::CsrfKey;
@@ -52,6 +60,9 @@ pub async fn open(config: &Config) -> anyhow::Result<AppState> {
         .context("cannot migrate the database")?;
     let storage = Storage::local(config.attachments_dir())?;
     storage.clean_temporaries()?;
+    crate::services::attachments::remove_orphans(&db, &storage)
+        .await
+        .context("cannot remove attachment files left by a crash")?;
     Ok(AppState::new(
         db,
         storage,
@@ -114,16 +125,93 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("Outbound is running at http://{addr}/");
     let app = router(state.clone());
     let purge = tokio::spawn(purge_sessions(state.clone()));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    serve_on(listener, app, Timeouts::default(), shutdown_signal()).await;
     purge.abort();
     state.db.close().await;
     Ok(())
+}
+
+/// The limits that keep slow or idle clients from holding connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// A request's line and headers must arrive whole within this time. The same clock runs
+    /// while a kept-alive connection waits for its next request, so it is also the idle limit.
+    pub header_read: Duration,
+    /// HTTP/2: the interval of PING frames and how long their answer may take before the
+    /// connection is closed.
+    pub keep_alive: Duration,
+    /// On shutdown, how long open requests may take to finish.
+    pub grace: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            header_read: Duration::from_secs(10),
+            keep_alive: Duration::from_secs(20),
+            grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Serves `app` on `listener` (HTTP/1.1 and HTTP/2) until `shutdown` completes, then lets open
+/// requests finish for up to `timeouts.grace`. Unlike `axum::serve`, a client that sends its
+/// headers too slowly, or keeps an idle connection open, is disconnected.
+pub async fn serve_on(
+    listener: TcpListener,
+    app: Router,
+    timeouts: Timeouts,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(timeouts.keep_alive)
+        .keep_alive_timeout(timeouts.keep_alive);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        stream.set_nodelay(true).ok();
+        let service = match make.call(peer).await {
+            Ok(service) => TowerToHyperService::new(service),
+            Err(never) => match never {},
+        };
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(timeouts.grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("open requests did not finish within the grace period");
+    }
 }
 
 async fn purge_sessions(state: AppState) {

@@ -39,6 +39,9 @@ struct TypeQuery {
     r#type: i64,
 }
 
+/// The most files one upload request may carry (a person picks a handful at a time).
+const MAX_FILES_PER_UPLOAD: usize = 20;
+
 /// Reads every `file` part: (file name, bytes). A broken or oversized body is one error key.
 async fn read_files(
     multipart: Result<Multipart, MultipartRejection>,
@@ -61,6 +64,10 @@ async fn read_files(
                 })?;
                 if name.is_empty() && bytes.is_empty() {
                     continue; // the browser's empty part when no file was chosen
+                }
+                if files.len() == MAX_FILES_PER_UPLOAD {
+                    // 10,000 tiny parts would otherwise become 10,000 stored files.
+                    return Err("err.upload.unreadable");
                 }
                 files.push((name, bytes.to_vec()));
             }
