@@ -6,38 +6,20 @@
 //! SQL, the same statement on both backends.
 
 use chrono::{DateTime, Utc};
-use sea_query::{Cond, Condition, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use sea_query::{Cond, Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 
+use super::programs::column_contains;
 use super::{Db, DbResult, Tx};
 use crate::auth::{Role, role_code};
 
 /// The largest page served by any admin list.
 pub const MAX_PER_PAGE: u64 = 200;
 
-/// `%text%` for LIKE, lower-cased, with the LIKE wildcards of the text escaped.
-fn contains_pattern(text: &str) -> LikeExpr {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for c in text.trim().to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    LikeExpr::new(p).escape('\\')
-}
-
-/// `lower(table.column) LIKE %text%`.
-fn column_contains(table: &'static str, column: &'static str, text: &str) -> Expr {
-    Expr::expr(Func::lower(Expr::col((table, column)))).like(contains_pattern(text))
-}
-
 /// (LIMIT, OFFSET) of a 1-based page.
 fn window(page: u64, per_page: u64) -> (u64, u64) {
     let per_page = Ord::clamp(per_page, 1, MAX_PER_PAGE);
     let page = Ord::max(page, 1);
-    (per_page, (page - 1).saturating_mul(per_page))
+    (per_page, super::page_offset(page, per_page))
 }
 
 /// `SELECT key, COUNT(*) FROM table [WHERE key IS NOT NULL] GROUP BY key`.

@@ -141,7 +141,7 @@ pub async fn queue(
                 .order_by(("a", "submitted_at"), Order::Asc)
                 .order_by(("a", "id"), Order::Asc)
                 .limit(per_page)
-                .offset(page.saturating_sub(1) * per_page)
+                .offset(super::page_offset(page, per_page))
                 .to_owned(),
         )
         .await?;

@@ -362,3 +362,25 @@ impl Tx {
         id.ok_or(DbError::Sqlx(sqlx::Error::RowNotFound))
     }
 }
+
+/// The OFFSET of a 1-based page, kept within what the databases accept (a huge page number
+/// from a URL must not overflow into a panic).
+pub fn page_offset(page: u64, per_page: u64) -> u64 {
+    std::cmp::min(
+        page.max(1).saturating_sub(1).saturating_mul(per_page),
+        i64::MAX.unsigned_abs(),
+    )
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::page_offset;
+
+    #[test]
+    fn a_page_number_becomes_an_offset_that_never_overflows() {
+        assert_eq!(page_offset(1, 20), 0);
+        assert_eq!(page_offset(0, 20), 0, "page 0 reads as the first page");
+        assert_eq!(page_offset(3, 20), 40);
+        assert_eq!(page_offset(u64::MAX, 100), i64::MAX.unsigned_abs());
+    }
+}

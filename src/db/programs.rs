@@ -512,10 +512,7 @@ pub async fn catalogue(
                 .order_by_with_nulls("published_at", Order::Desc, NullOrdering::Last)
                 .order_by("id", Order::Desc)
                 .limit(per_page)
-                .offset(std::cmp::min(
-                    (page - 1).saturating_mul(per_page),
-                    i64::MAX as u64,
-                ))
+                .offset(super::page_offset(page, per_page))
                 .to_owned(),
         )
         .await?;
@@ -659,10 +656,7 @@ pub async fn managed_page(db: &Db, f: &ManageFilter) -> DbResult<(Vec<ManagedPro
                 .cond_where(cond.clone())
                 .order_by("id", Order::Desc)
                 .limit(per_page)
-                .offset(std::cmp::min(
-                    (page - 1).saturating_mul(per_page),
-                    i64::MAX as u64,
-                ))
+                .offset(super::page_offset(page, per_page))
                 .to_owned(),
         )
         .await?;

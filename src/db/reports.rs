@@ -359,7 +359,7 @@ pub async fn page(
     }
     q.order_by(("a", "id"), order)
         .limit(per_page)
-        .offset((page - 1).saturating_mul(per_page));
+        .offset(super::page_offset(page, per_page));
     let rows = db.all(&q).await?;
     let total = count(db, criteria, scope).await?;
     Ok(Page { rows, total })

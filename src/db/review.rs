@@ -220,7 +220,7 @@ pub async fn queue(
     };
     q.order_by(("a", "id"), Order::Asc)
         .limit(PAGE_SIZE)
-        .offset(page.saturating_sub(1).saturating_mul(PAGE_SIZE));
+        .offset(super::page_offset(page, PAGE_SIZE));
     Ok((db.all(&q).await?, total))
 }
 
