@@ -2,7 +2,7 @@
 //! deciding one application at once, and the real binary killed with SIGKILL while students
 //! submit — every acknowledged submission and upload must be there, whole, after a restart.
 //!
-//! The crash test is short in the suite (3 cycles of 20 clients); the full run is
+//! The crash test is short in the suite (2 cycles of 20 clients); the full run is
 //! `OUTBOUND_CRASH_CYCLES=100 OUTBOUND_CRASH_CLIENTS=200 cargo nextest run --test it crash`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -1010,7 +1010,7 @@ async fn verify(db: &Db, files_root: &Path, acks: &Acks, cycle: usize) {
 }
 
 async fn crash_cycles(database_url: Option<&str>) {
-    let cycles = env_number("OUTBOUND_CRASH_CYCLES", 3);
+    let cycles = env_number("OUTBOUND_CRASH_CYCLES", 2);
     let clients = env_number("OUTBOUND_CRASH_CLIENTS", 20);
     let dir = temp_dir("outbound-crash");
     std::fs::create_dir_all(&dir).unwrap();
