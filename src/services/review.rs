@@ -99,20 +99,28 @@ impl Decision {
     }
 }
 
-/// Every stage of every template version this person decides.
-pub async fn slots(db: &Db, reviewer: &Reviewer) -> ServiceResult<Vec<Slot>> {
+/// Every stored template version that parses: (id, workflow).
+async fn workflows(db: &Db) -> ServiceResult<Vec<(i64, Workflow)>> {
     let mut out = Vec::new();
     for (template_id, json) in queries::templates(db).await? {
-        let Ok(workflow) = Workflow::parse(&json) else {
-            tracing::warn!(template_id, "a stored workflow template does not parse");
-            continue;
-        };
+        match Workflow::parse(&json) {
+            Ok(w) => out.push((template_id, w)),
+            Err(_) => tracing::warn!(template_id, "a stored workflow template does not parse"),
+        }
+    }
+    Ok(out)
+}
+
+/// Every stage of these template versions that this person decides.
+fn slots(workflows: &[(i64, Workflow)], reviewer: &Reviewer) -> Vec<Slot> {
+    let mut out = Vec::new();
+    for (template_id, workflow) in workflows {
         for (i, stage) in workflow.stages().iter().enumerate() {
             let Some(reach) = stage.reach(&reviewer.roles, &reviewer.college_ids) else {
                 continue;
             };
             out.push(Slot {
-                template_id,
+                template_id: *template_id,
                 stage_index: i64::try_from(i).unwrap_or(i64::MAX),
                 status: match stage.phase {
                     crate::domain::status::Phase::Application => Status::UnderReview,
@@ -126,7 +134,7 @@ pub async fn slots(db: &Db, reviewer: &Reviewer) -> ServiceResult<Vec<Slot>> {
             });
         }
     }
-    Ok(out)
+    out
 }
 
 /// A page of the person's queue, its total and the counts per status.
@@ -145,17 +153,19 @@ pub async fn queue(
     filter: &QueueFilter,
     page: u64,
 ) -> ServiceResult<Queue> {
-    let slots = slots(db, reviewer).await?;
+    let workflows = workflows(db).await?;
+    let slots = slots(&workflows, reviewer);
     let (rows, total) = queries::queue(db, &slots, filter, page).await?;
     let counts = queries::counts(db, &slots, filter).await?;
-    let mut stages = Vec::new();
-    for (template_id, json) in queries::templates(db).await? {
-        if let Ok(w) = Workflow::parse(&json) {
-            for (i, s) in w.stages().iter().enumerate() {
-                stages.push((template_id, i64::try_from(i).unwrap_or(0), s.clone()));
-            }
-        }
-    }
+    let stages = workflows
+        .iter()
+        .flat_map(|(template_id, w)| {
+            w.stages()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (*template_id, i64::try_from(i).unwrap_or(0), s.clone()))
+        })
+        .collect();
     Ok(Queue {
         rows,
         total,
