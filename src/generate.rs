@@ -19,7 +19,9 @@ use clap::Args;
 use sea_query::{Expr, Query};
 
 use crate::config::{Config, StorageArgs};
+use crate::crypto::DataKey;
 use crate::db::Db;
+use crate::storage::Storage;
 
 /// First user name (a student number) of the rush students.
 pub const RUSH_FIRST: u64 = 2_099_100_001;
@@ -51,21 +53,77 @@ pub struct GenerateArgs {
     pub concurrency: usize,
 }
 
+/// How much to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub programs: usize,
+    pub students: usize,
+    pub applications: usize,
+}
+
+/// What [`generate`] added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generated {
+    /// Copies of the template program (published, codes `BENCH-1`…).
+    pub program_copies: usize,
+    /// Students who own the bulk applications.
+    pub bulk_students: usize,
+    /// Colleges the bulk students are spread over.
+    pub colleges: usize,
+}
+
 /// `outbound generate`.
 pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let config = Config::from_storage(&args.storage);
     let state = crate::web::server::open(&config).await?;
     let db = state.db.clone();
-    if let Some(commits) = args.ceiling {
-        let result = commit_ceiling(&db, commits, args.concurrency.max(1)).await;
-        db.close().await;
-        return result;
-    }
-    if crate::demo::load(&db, &state.key, &state.storage).await? == crate::demo::Outcome::Refused {
+    let result = match args.ceiling {
+        Some(commits) => commit_ceiling(&db, commits, args.concurrency.max(1))
+            .await
+            .map(|c| {
+                println!(
+                    "{{\"commits\": {}, \"concurrency\": {}, \"seconds\": {:.3}, \"per_second\": {:.1}}}",
+                    c.commits, c.concurrency, c.seconds, c.per_second
+                );
+            }),
+        None => {
+            let sizes = Sizes {
+                programs: args.programs,
+                students: args.students,
+                applications: args.applications,
+            };
+            let started = Instant::now();
+            generate(&db, &state.key, &state.storage, sizes)
+                .await
+                .map(|g| {
+                    println!("programs: {} copies", g.program_copies);
+                    println!("rush students: {} from {RUSH_FIRST}", sizes.students);
+                    println!(
+                        "applications: {} over {} students in {} colleges ({:.1} s)",
+                        sizes.applications,
+                        g.bulk_students,
+                        g.colleges,
+                        started.elapsed().as_secs_f64()
+                    );
+                })
+        }
+    };
+    db.close().await;
+    result
+}
+
+/// Adds the benchmark's data set to `db` (loading the demo set first when it is empty).
+pub async fn generate(
+    db: &Db,
+    key: &DataKey,
+    storage: &Storage,
+    sizes: Sizes,
+) -> anyhow::Result<Generated> {
+    if crate::demo::load(db, key, storage).await? == crate::demo::Outcome::Refused {
         bail!("generate needs a database holding the demo set (or an empty one)");
     }
     if scalar_i64(
-        &db,
+        db,
         &format!("(SELECT COUNT(*) FROM users WHERE username = '{RUSH_FIRST}')"),
     )
     .await?
@@ -73,19 +131,16 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
     {
         bail!("this database already holds generated data; use a new --data-dir");
     }
-    let started = Instant::now();
-    let t = Template::find(&db).await?;
-    let programs = copy_programs(&db, &t, args.programs).await?;
-    println!("programs: {} copies of program {}", programs.1, t.program);
-    add_students(&db, &t, RUSH_FIRST, args.students, None).await?;
-    println!("rush students: {} from {RUSH_FIRST}", args.students);
-    let bulk = args.applications.div_ceil(PER_BULK_STUDENT);
-    let colleges = college_majors(&db).await?;
+    let t = Template::find(db).await?;
+    let programs = copy_programs(db, &t, sizes.programs).await?;
+    add_students(db, &t, RUSH_FIRST, sizes.students, None).await?;
+    let bulk = sizes.applications.div_ceil(PER_BULK_STUDENT);
+    let colleges = college_majors(db).await?;
     for (k, (college, major)) in colleges.iter().enumerate() {
         let from = bulk * k / colleges.len();
         let to = bulk * (k + 1) / colleges.len();
         add_students(
-            &db,
+            db,
             &t,
             BULK_FIRST + from as u64,
             to - from,
@@ -93,17 +148,14 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
         )
         .await?;
     }
-    add_applications(&db, &t, programs, args.applications, bulk).await?;
-    println!(
-        "applications: {} over {bulk} students in {} colleges ({:.1} s)",
-        args.applications,
-        colleges.len(),
-        started.elapsed().as_secs_f64()
-    );
+    add_applications(db, &t, programs, sizes.applications, bulk).await?;
     // Fresh planner statistics, as a long-running database has.
     db.execute_raw("ANALYZE").await?;
-    db.close().await;
-    Ok(())
+    Ok(Generated {
+        program_copies: programs.1,
+        bulk_students: bulk,
+        colleges: colleges.len(),
+    })
 }
 
 /// The demo rows that are copied.
@@ -502,9 +554,22 @@ async fn add_applications(
     Ok(())
 }
 
+/// The storage ceiling: durable single-row commits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ceiling {
+    pub commits: usize,
+    pub concurrency: usize,
+    pub seconds: f64,
+    pub per_second: f64,
+}
+
 /// Times `commits` transactions of one inserted row each, `concurrency` at a time, in a
 /// scratch table that is dropped afterwards.
-async fn commit_ceiling(db: &Db, commits: usize, concurrency: usize) -> anyhow::Result<()> {
+pub async fn commit_ceiling(
+    db: &Db,
+    commits: usize,
+    concurrency: usize,
+) -> anyhow::Result<Ceiling> {
     db.execute_raw("DROP TABLE IF EXISTS bench_ceiling").await?;
     db.execute_raw("CREATE TABLE bench_ceiling (n BIGINT NOT NULL, payload TEXT NOT NULL)")
         .await?;
@@ -539,11 +604,12 @@ async fn commit_ceiling(db: &Db, commits: usize, concurrency: usize) -> anyhow::
     if written != i64::try_from(commits)? {
         bail!("{written} rows committed out of {commits}");
     }
-    println!(
-        "{{\"commits\": {commits}, \"concurrency\": {concurrency}, \"seconds\": {seconds:.3}, \"per_second\": {:.1}}}",
-        commits as f64 / seconds
-    );
-    Ok(())
+    Ok(Ceiling {
+        commits,
+        concurrency,
+        seconds,
+        per_second: commits as f64 / seconds,
+    })
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use sea_query::{
     UpdateStatement,
 };
 use sea_query_sqlx::SqlxBinder;
-use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -113,10 +113,13 @@ impl Db {
     /// SQLite, which is created when missing and runs in WAL mode with `synchronous=FULL`.
     pub async fn connect(url: &str) -> DbResult<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| DbError::Connect(e.to_string()))?
+                .application_name(APPLICATION_NAME);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await
                 .map_err(|e| DbError::Connect(e.to_string()))?;
             Ok(Db::Postgres(pool))
@@ -173,7 +176,44 @@ impl Db {
             Db::Postgres(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
         })
     }
+
+    /// PostgreSQL: waits (up to `within`) until the transactions that other Outbound
+    /// connections to this database have open now are over. After a crash the server's
+    /// last COMMITs may still be running in their backends; start-up clean-up must see their
+    /// outcome. Returns how many were waited for. SQLite needs nothing: a new process recovers
+    /// the journal before it reads.
+    pub async fn settle_predecessors(&self, within: Duration) -> DbResult<usize> {
+        let Db::Postgres(pool) = self else {
+            return Ok(0);
+        };
+        let open = || async {
+            sqlx::query_as::<_, (i32, String)>(
+                "SELECT pid, CAST(xact_start AS TEXT) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND application_name = $1 \
+                 AND pid <> pg_backend_pid() AND xact_start IS NOT NULL",
+            )
+            .bind(APPLICATION_NAME)
+            .fetch_all(pool)
+            .await
+        };
+        let first = open().await?;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let now = open().await?;
+            if !first.iter().any(|t| now.contains(t)) {
+                return Ok(first.len());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("transactions of other connections are still open; going on");
+                return Ok(first.len());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
+
+/// The `application_name` of Outbound's PostgreSQL connections.
+pub const APPLICATION_NAME: &str = "outbound";
 
 impl Tx {
     pub async fn commit(self) -> DbResult<()> {

@@ -130,23 +130,30 @@ fn waiting_on(slots: &[Slot]) -> Condition {
     any
 }
 
-/// The joined select every queue query starts from, without columns.
-fn base(slots: &[Slot], f: &QueueFilter, with_status: bool) -> SelectStatement {
+/// The select every queue query starts from, without columns. `rows`: joined for the page's
+/// columns; otherwise (counting) students are joined only when a college decides and programs
+/// never, so a plain count reads the `applications_stage` index alone.
+fn base(slots: &[Slot], f: &QueueFilter, with_status: bool, rows: bool) -> SelectStatement {
     let mut q = Query::select();
-    q.from_as("applications", "a")
-        .join_as(
+    q.from_as("applications", "a");
+    let by_college = f.college_id.is_some() || slots.iter().any(|s| s.colleges.is_some());
+    if rows || by_college {
+        q.join_as(
             JoinType::InnerJoin,
             "students",
             "s",
             Expr::col(("s", "user_id")).equals(("a", "student_id")),
-        )
-        .join_as(
+        );
+    }
+    if rows {
+        q.join_as(
             JoinType::InnerJoin,
             "programs",
             "p",
             Expr::col(("p", "id")).equals(("a", "program_id")),
-        )
-        .cond_where(waiting_on(slots));
+        );
+    }
+    q.cond_where(waiting_on(slots));
     if let Some(id) = f.program_id {
         q.and_where(Expr::col(("a", "program_id")).eq(id));
     }
@@ -164,32 +171,37 @@ fn base(slots: &[Slot], f: &QueueFilter, with_status: bool) -> SelectStatement {
     }
     let keyword = f.keyword.trim();
     if !keyword.is_empty() {
+        // Matching students and programs are found once each, not tested on every row.
+        let students = Query::select()
+            .column(("students", "user_id"))
+            .from("students")
+            .cond_where(
+                Cond::any()
+                    .add(column_contains("students", "name_zh", keyword))
+                    .add(column_contains("students", "student_no", keyword)),
+            )
+            .to_owned();
+        let programs = Query::select()
+            .column(("programs", "id"))
+            .from("programs")
+            .cond_where(
+                Cond::any()
+                    .add(column_contains("programs", "name_zh", keyword))
+                    .add(column_contains("programs", "name_en", keyword)),
+            )
+            .to_owned();
         q.cond_where(
             Cond::any()
-                .add(column_contains("s", "name_zh", keyword))
-                .add(column_contains("s", "student_no", keyword))
-                .add(column_contains("p", "name_zh", keyword))
-                .add(column_contains("p", "name_en", keyword)),
+                .add(Expr::col(("a", "student_id")).in_subquery(students))
+                .add(Expr::col(("a", "program_id")).in_subquery(programs)),
         );
     }
     q
 }
 
-/// One page of the queue, and the number of rows on all pages.
-pub async fn queue(
-    db: &Db,
-    slots: &[Slot],
-    f: &QueueFilter,
-    page: u64,
-) -> DbResult<(Vec<QueueRow>, i64)> {
-    let total = db
-        .count(
-            &base(slots, f, true)
-                .expr(Expr::col(("a", "id")).count())
-                .to_owned(),
-        )
-        .await?;
-    let mut q = base(slots, f, true);
+/// One page of the queue. The number of rows on all pages comes from [`counts`].
+pub async fn queue(db: &Db, slots: &[Slot], f: &QueueFilter, page: u64) -> DbResult<Vec<QueueRow>> {
+    let mut q = base(slots, f, true, true);
     q.column(("a", "id"))
         .column(("a", "version"))
         .column(("a", "status"))
@@ -221,7 +233,7 @@ pub async fn queue(
     q.order_by(("a", "id"), Order::Asc)
         .limit(PAGE_SIZE)
         .offset(super::page_offset(page, PAGE_SIZE));
-    Ok((db.all(&q).await?, total))
+    db.all(&q).await
 }
 
 /// How many rows of the filtered queue are in each status (the status filter itself ignored,
@@ -229,7 +241,7 @@ pub async fn queue(
 pub async fn counts(db: &Db, slots: &[Slot], f: &QueueFilter) -> DbResult<Vec<(Status, i64)>> {
     let rows: Vec<(String, i64)> = db
         .all(
-            &base(slots, f, false)
+            &base(slots, f, false, false)
                 .column(("a", "status"))
                 .expr(Expr::col(("a", "id")).count())
                 .group_by_col(("a", "status"))
@@ -244,6 +256,15 @@ pub async fn counts(db: &Db, slots: &[Slot], f: &QueueFilter) -> DbResult<Vec<(S
                 .map(|(_, n)| (s, *n))
         })
         .collect())
+}
+
+/// The rows on all pages of the filtered queue, from its [`counts`].
+pub fn total(counts: &[(Status, i64)], f: &QueueFilter) -> i64 {
+    counts
+        .iter()
+        .filter(|(s, _)| f.status.is_none_or(|wanted| wanted == *s))
+        .map(|(_, n)| n)
+        .sum()
 }
 
 /// The applicant's college: staff scope checks compare it with the reviewer's colleges.

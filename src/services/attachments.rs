@@ -104,7 +104,52 @@ pub async fn upload(
     };
     let format = check_upload(file_name, &bytes, &formats, max_bytes)
         .map_err(|e| invalid(slot.field(), e.code()))?;
-    let original_name = clean_file_name(file_name);
+    let row = NewFile {
+        app_id,
+        app_status: app.status(),
+        type_id,
+        supplement_id,
+        original_name: clean_file_name(file_name),
+        format,
+        student_id,
+    };
+    // Storing and recording run to their end on a task of their own: a request dropped half-way
+    // (the client gave up or went away) must not leave a file without its row.
+    let id = tokio::spawn(store_and_record(
+        db.clone(),
+        storage.clone(),
+        who.clone(),
+        row,
+        bytes,
+    ))
+    .await
+    .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("the upload task failed: {e}")))??;
+    apps::attachment(db, app_id, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// The row of a checked upload, before its file is stored.
+#[derive(Debug)]
+struct NewFile {
+    app_id: i64,
+    app_status: crate::domain::status::Status,
+    type_id: Option<i64>,
+    supplement_id: Option<i64>,
+    original_name: String,
+    format: FileFormat,
+    student_id: i64,
+}
+
+/// Writes the file durably, then commits its row; removes the file again if the row does not
+/// commit. Returns the new row's id.
+async fn store_and_record(
+    db: Db,
+    storage: Storage,
+    who: Who,
+    f: NewFile,
+    bytes: Vec<u8>,
+) -> ServiceResult<i64> {
     let stored = storage.put(bytes).await?;
     let result = async {
         let mut tx = db.begin().await?;
@@ -126,45 +171,45 @@ pub async fn upload(
                         "created_at",
                     ])
                     .values_panic([
-                        app_id.into(),
-                        type_id.into(),
-                        supplement_id.into(),
+                        f.app_id.into(),
+                        f.type_id.into(),
+                        f.supplement_id.into(),
                         stored.key.clone().into(),
-                        original_name.clone().into(),
-                        format.ext().into(),
+                        f.original_name.clone().into(),
+                        f.format.ext().into(),
                         i64::try_from(stored.size).unwrap_or(i64::MAX).into(),
                         stored.sha256.clone().into(),
-                        student_id.into(),
+                        f.student_id.into(),
                         now.into(),
                     ]),
             )
             .await?;
-        if let Some(request_id) = supplement_id {
+        if let Some(request_id) = f.supplement_id {
             tx.update(
                 Query::update()
                     .table("supplement_requests")
                     .value("fulfilled_at", now)
                     .and_where(Expr::col("id").eq(request_id))
-                    .and_where(Expr::col("application_id").eq(app_id)),
+                    .and_where(Expr::col("application_id").eq(f.app_id)),
             )
             .await?;
             super::applications::history(
                 &mut tx,
-                app_id,
+                f.app_id,
                 Action::UploadSupplement.code(),
-                Some(app.status()),
-                app.status(),
+                Some(f.app_status),
+                f.app_status,
                 "",
-                who,
-                &original_name,
+                &who,
+                &f.original_name,
             )
             .await?;
         }
         audit::record(
             &mut tx,
-            who,
+            &who,
             "attachment.upload",
-            &format!("application:{app_id}"),
+            &format!("application:{}", f.app_id),
             &format!("attachment:{id}"),
         )
         .await?;
@@ -172,18 +217,13 @@ pub async fn upload(
         Ok::<_, ServiceError>(id)
     }
     .await;
-    match result {
-        Ok(id) => apps::attachment(db, app_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound),
-        Err(e) => {
-            // The row did not commit: the file must not stay behind.
-            if let Err(cleanup) = storage.delete(&stored.key).await {
-                tracing::warn!(error = %cleanup, "could not remove the file of a failed upload");
-            }
-            Err(e)
+    if result.is_err() {
+        // The row did not commit: the file must not stay behind.
+        if let Err(cleanup) = storage.delete(&stored.key).await {
+            tracing::warn!(error = %cleanup, "could not remove the file of a failed upload");
         }
     }
+    result
 }
 
 /// Removes a file from the student's own application while it is editable.

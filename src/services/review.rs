@@ -155,8 +155,9 @@ pub async fn queue(
 ) -> ServiceResult<Queue> {
     let workflows = workflows(db).await?;
     let slots = slots(&workflows, reviewer);
-    let (rows, total) = queries::queue(db, &slots, filter, page).await?;
     let counts = queries::counts(db, &slots, filter).await?;
+    let total = queries::total(&counts, filter);
+    let rows = queries::queue(db, &slots, filter, page).await?;
     let stages = workflows
         .iter()
         .flat_map(|(template_id, w)| {

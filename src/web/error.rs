@@ -67,6 +67,9 @@ pub struct ErrorInfo {
     pub fields: Option<FieldErrors>,
 }
 
+/// A file over its type's size limit: 413 like a body over the server's, with the field named.
+pub const TOO_LARGE: &str = "err.upload.too_large";
+
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -74,6 +77,9 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Invalid(f) if f.0.iter().any(|e| e.code == TOO_LARGE) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             AppError::Refused(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -14,6 +14,7 @@ pub mod layout;
 pub mod pages;
 pub mod render;
 pub mod server;
+pub mod slow_body;
 
 use std::sync::Arc;
 

@@ -7,13 +7,17 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::Service;
+use tower::{Service, ServiceExt};
 
+use super::slow_body::{BodyRate, MinRate};
 use super::{AppState, router};
 use crate::auth::csrf::CsrfKey;
 use crate::config::{Config, ServeArgs};
@@ -60,6 +64,9 @@ pub async fn open(config: &Config) -> anyhow::Result<AppState> {
         .context("cannot migrate the database")?;
     let storage = Storage::local(config.attachments_dir())?;
     storage.clean_temporaries()?;
+    db.settle_predecessors(Duration::from_secs(30))
+        .await
+        .context("cannot read the database's open transactions")?;
     crate::services::attachments::remove_orphans(&db, &storage)
         .await
         .context("cannot remove attachment files left by a crash")?;
@@ -142,6 +149,8 @@ pub struct Timeouts {
     pub keep_alive: Duration,
     /// On shutdown, how long open requests may take to finish.
     pub grace: Duration,
+    /// How slowly a request body may arrive (see [`super::slow_body`]).
+    pub body: BodyRate,
 }
 
 impl Default for Timeouts {
@@ -150,13 +159,14 @@ impl Default for Timeouts {
             header_read: Duration::from_secs(10),
             keep_alive: Duration::from_secs(20),
             grace: Duration::from_secs(30),
+            body: BodyRate::default(),
         }
     }
 }
 
 /// Serves `app` on `listener` (HTTP/1.1 and HTTP/2) until `shutdown` completes, then lets open
 /// requests finish for up to `timeouts.grace`. Unlike `axum::serve`, a client that sends its
-/// headers too slowly, or keeps an idle connection open, is disconnected.
+/// headers too slowly, trickles its body, or keeps an idle connection open, is disconnected.
 pub async fn serve_on(
     listener: TcpListener,
     app: Router,
@@ -191,8 +201,13 @@ pub async fn serve_on(
             () = &mut shutdown => break,
         };
         stream.set_nodelay(true).ok();
+        let body_rate = timeouts.body;
         let service = match make.call(peer).await {
-            Ok(service) => TowerToHyperService::new(service),
+            Ok(service) => {
+                TowerToHyperService::new(service.map_request(move |request: Request<Incoming>| {
+                    request.map(|body| Body::new(MinRate::new(body, body_rate)))
+                }))
+            }
             Err(never) => match never {},
         };
         let connection = builder

@@ -1100,3 +1100,48 @@ mod crash_kill_9_loses_no_acknowledged_submission {
         pg_drop(&name).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_waits_for_the_commits_a_killed_predecessor_left_running_on_postgresql() {
+    let Some((url, name)) = pg_create().await else {
+        return;
+    };
+    // The predecessor: an Outbound connection with a transaction still open.
+    let predecessor = Db::connect(&url).await.expect("connect");
+    outbound::db::migrate::run(&predecessor).await.unwrap();
+    let mut tx = predecessor.begin().await.unwrap();
+    tx.execute_raw("UPDATE users SET failed_logins = failed_logins WHERE id = -1")
+        .await
+        .unwrap();
+    let successor = Db::connect(&url).await.expect("connect");
+    let started = std::time::Instant::now();
+    let waiting = tokio::spawn(async move {
+        let waited = successor
+            .settle_predecessors(Duration::from_secs(20))
+            .await
+            .unwrap();
+        successor.close().await;
+        waited
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        !waiting.is_finished(),
+        "did not wait for the open transaction"
+    );
+    tx.commit().await.unwrap();
+    let waited = waiting.await.unwrap();
+    assert_eq!(waited, 1);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // With nothing open it returns at once.
+    let again = Db::connect(&url).await.unwrap();
+    assert_eq!(
+        again
+            .settle_predecessors(Duration::from_secs(20))
+            .await
+            .unwrap(),
+        0
+    );
+    again.close().await;
+    predecessor.close().await;
+    pg_drop(&name).await;
+}

@@ -7,6 +7,7 @@ mod admin;
 mod admission;
 mod api;
 mod attacks;
+mod bench_data;
 mod browser;
 mod durability;
 mod http;

@@ -156,13 +156,12 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = self
-            .router
-            .clone()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.ok();
-        });
+        tokio::spawn(outbound::web::server::serve_on(
+            listener,
+            self.router.clone(),
+            outbound::web::server::Timeouts::default(),
+            std::future::pending(),
+        ));
         addr
     }
 
@@ -214,6 +213,17 @@ macro_rules! both {
             }
         }
     };
+}
+
+/// The integer column of every row `sql` returns.
+pub async fn ids(app: &TestApp, sql: &str) -> Vec<i64> {
+    let q = sqlx::AssertSqlSafe(sql.to_owned());
+    let rows: Vec<(i64,)> = match &app.state.db {
+        outbound::db::Db::Sqlite(pool) => sqlx::query_as(q).fetch_all(pool).await,
+        outbound::db::Db::Postgres(pool) => sqlx::query_as(q).fetch_all(pool).await,
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter().map(|(i,)| i).collect()
 }
 
 /// An in-process client that keeps cookies and sends the CSRF token with every form.

@@ -97,8 +97,8 @@ async fn read_file(
     responses(
         (status = 201, description = "Stored", body = AttachmentRow),
         (status = 404, description = "Not found or not yours, or no such type / open request", body = ErrorBody),
-        (status = 413, description = "Too large", body = ErrorBody),
-        (status = 422, description = "Wrong format, too large for the type, no file, or not editable now", body = ErrorBody),
+        (status = 413, description = "Over the 25 MB request limit, or over the type's size limit (then with the field `file`)", body = ErrorBody),
+        (status = 422, description = "Wrong format, no file, or not editable now", body = ErrorBody),
     )
 )]
 async fn upload(

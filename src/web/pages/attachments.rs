@@ -17,7 +17,7 @@ use crate::domain::files::FileFormat;
 use crate::services::ServiceError;
 use crate::services::attachments::{self, Slot};
 use crate::web::AppState;
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, TOO_LARGE};
 use crate::web::extract::{ClientIp, StudentCtx, redirect_flash, who};
 use crate::web::pages::applications::{StepExtras, render_step};
 
@@ -103,7 +103,7 @@ async fn upload(
     let files = match read_files(multipart).await {
         Ok(files) => files,
         Err(key) => {
-            return render_step(
+            let mut page = render_step(
                 &state,
                 &ctx,
                 id,
@@ -113,7 +113,12 @@ async fn upload(
                     ..Default::default()
                 },
             )
-            .await;
+            .await?;
+            if key == "error.413" {
+                // The step again, with the message beside the type, under the status that says why.
+                *page.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+            }
+            return Ok(page);
         }
     };
     let who = who(&ctx, &ip);
@@ -140,6 +145,7 @@ async fn upload(
                     upload_error: Some((q.r#type, message)),
                     ..Default::default()
                 };
+                let too_large = errors.0.iter().any(|e| e.code == TOO_LARGE);
                 if stored > 0 {
                     extras.upload_error = extras.upload_error.map(|(t, m)| {
                         (
@@ -151,7 +157,11 @@ async fn upload(
                         )
                     });
                 }
-                return render_step(&state, &ctx, id, Step::Attachments, extras).await;
+                let mut page = render_step(&state, &ctx, id, Step::Attachments, extras).await?;
+                if too_large {
+                    *page.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+                }
+                return Ok(page);
             }
             Err(ServiceError::Refused(key)) => {
                 return render_step(
