@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_admin.sql")),
     (5, include_str!("../../migrations/0005_admission.sql")),
     (6, include_str!("../../migrations/0006_manage.sql")),
+    (7, include_str!("../../migrations/0007_queue_index.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -6,7 +6,9 @@
 //! condition, so the queue is one indexed query whatever the number of templates.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Cond, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
+use sea_query::{
+    Cond, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement, UnionType,
+};
 
 use super::programs::column_contains;
 use super::{Db, DbResult, Tx};
@@ -110,7 +112,19 @@ fn china_midnight(day: NaiveDate) -> DateTime<Utc> {
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
 }
 
-/// The condition "waits on one of these slots".
+/// "The applicant belongs to one of these colleges", as a condition on `a` alone.
+fn in_colleges(colleges: impl IntoIterator<Item = i64>) -> Expr {
+    Expr::col(("a", "student_id")).in_subquery(
+        Query::select()
+            .column(("students", "user_id"))
+            .from("students")
+            .and_where(Expr::col(("students", "college_id")).is_in(colleges))
+            .to_owned(),
+    )
+}
+
+/// The condition "waits on one of these slots". Every term is on `a` alone, so that SQL can
+/// answer each slot from the `applications_queue` index and add the slots up.
 fn waiting_on(slots: &[Slot]) -> Condition {
     let mut any = Cond::any();
     for slot in slots {
@@ -119,7 +133,7 @@ fn waiting_on(slots: &[Slot]) -> Condition {
             .add(Expr::col(("a", "stage_index")).eq(slot.stage_index))
             .add(Expr::col(("a", "status")).eq(slot.status.code()));
         if let Some(colleges) = &slot.colleges {
-            one = one.add(Expr::col(("s", "college_id")).is_in(colleges.iter().copied()));
+            one = one.add(in_colleges(colleges.iter().copied()));
         }
         any = any.add(one);
     }
@@ -130,35 +144,16 @@ fn waiting_on(slots: &[Slot]) -> Condition {
     any
 }
 
-/// The select every queue query starts from, without columns. `rows`: joined for the page's
-/// columns; otherwise (counting) students are joined only when a college decides and programs
-/// never, so a plain count reads the `applications_stage` index alone.
-fn base(slots: &[Slot], f: &QueueFilter, with_status: bool, rows: bool) -> SelectStatement {
+/// The filtered queue as a select over `applications a` alone, without columns: students and
+/// programs are asked through subqueries (found once), never joined row by row.
+fn base(slots: &[Slot], f: &QueueFilter, with_status: bool) -> SelectStatement {
     let mut q = Query::select();
-    q.from_as("applications", "a");
-    let by_college = f.college_id.is_some() || slots.iter().any(|s| s.colleges.is_some());
-    if rows || by_college {
-        q.join_as(
-            JoinType::InnerJoin,
-            "students",
-            "s",
-            Expr::col(("s", "user_id")).equals(("a", "student_id")),
-        );
-    }
-    if rows {
-        q.join_as(
-            JoinType::InnerJoin,
-            "programs",
-            "p",
-            Expr::col(("p", "id")).equals(("a", "program_id")),
-        );
-    }
-    q.cond_where(waiting_on(slots));
+    q.from_as("applications", "a").cond_where(waiting_on(slots));
     if let Some(id) = f.program_id {
         q.and_where(Expr::col(("a", "program_id")).eq(id));
     }
     if let Some(id) = f.college_id {
-        q.and_where(Expr::col(("s", "college_id")).eq(id));
+        q.and_where(in_colleges([id]));
     }
     if let (Some(status), true) = (f.status, with_status) {
         q.and_where(Expr::col(("a", "status")).eq(status.code()));
@@ -171,7 +166,6 @@ fn base(slots: &[Slot], f: &QueueFilter, with_status: bool, rows: bool) -> Selec
     }
     let keyword = f.keyword.trim();
     if !keyword.is_empty() {
-        // Matching students and programs are found once each, not tested on every row.
         let students = Query::select()
             .column(("students", "user_id"))
             .from("students")
@@ -199,62 +193,155 @@ fn base(slots: &[Slot], f: &QueueFilter, with_status: bool, rows: bool) -> Selec
     q
 }
 
-/// One page of the queue. The number of rows on all pages comes from [`counts`].
-pub async fn queue(db: &Db, slots: &[Slot], f: &QueueFilter, page: u64) -> DbResult<Vec<QueueRow>> {
-    let mut q = base(slots, f, true, true);
-    q.column(("a", "id"))
+/// Joins what `sort` orders by and adds the order (ties broken by id).
+fn ordered(q: &mut SelectStatement, sort: Sort) {
+    match sort {
+        Sort::Submitted => q.order_by(("a", "submitted_at"), Order::Asc),
+        Sort::SubmittedDesc => q.order_by(("a", "submitted_at"), Order::Desc),
+        Sort::StudentNo => q
+            .join_as(
+                JoinType::InnerJoin,
+                "students",
+                "s",
+                Expr::col(("s", "user_id")).equals(("a", "student_id")),
+            )
+            .order_by(("s", "student_no"), Order::Asc),
+        Sort::Program => q
+            .join_as(
+                JoinType::InnerJoin,
+                "programs",
+                "p",
+                Expr::col(("p", "id")).equals(("a", "program_id")),
+            )
+            .order_by(("p", "name_zh"), Order::Asc)
+            .order_by(("a", "submitted_at"), Order::Asc),
+    };
+    q.order_by(("a", "id"), Order::Asc);
+}
+
+/// Up to this many matching rows, every match is read and the page is sorted and cut here;
+/// above it, SQL walks the sort order (the index holds it) until the page is full.
+const NARROW: i64 = 2000;
+
+/// One page of the queue; `total` is the number of rows on all pages (from [`counts`]).
+///
+/// The matches are chosen from `applications` alone. A narrow filter (a student's number, one
+/// program) reads its few matches and sorts them here; a wide one lets SQL walk the order
+/// and joins only the page's rows with their student, college and program. Choosing by the
+/// count matters: asked to walk the order for a filter only twenty rows meet, SQL would read
+/// the whole table to find them.
+pub async fn queue(
+    db: &Db,
+    slots: &[Slot],
+    f: &QueueFilter,
+    page: u64,
+    total: i64,
+) -> DbResult<Vec<QueueRow>> {
+    let offset = super::page_offset(page, PAGE_SIZE);
+    let mut ids = base(slots, f, true);
+    ids.column(("a", "id"));
+    if total <= NARROW {
+        let mut rows: Vec<QueueRow> = db.all(&with_columns(ids)).await?;
+        match f.sort {
+            Sort::Submitted => rows.sort_by_key(|x| (x.submitted_at, x.id)),
+            Sort::SubmittedDesc => {
+                rows.sort_by(|x, y| y.submitted_at.cmp(&x.submitted_at).then(x.id.cmp(&y.id)));
+            }
+            Sort::StudentNo => {
+                rows.sort_by(|x, y| (&x.student_no, x.id).cmp(&(&y.student_no, y.id)))
+            }
+            Sort::Program => rows.sort_by(|x, y| {
+                (&x.program_name_zh, x.submitted_at, x.id).cmp(&(
+                    &y.program_name_zh,
+                    y.submitted_at,
+                    y.id,
+                ))
+            }),
+        }
+        return Ok(rows
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(PAGE_SIZE as usize)
+            .collect());
+    }
+    ordered(&mut ids, f.sort);
+    ids.limit(PAGE_SIZE).offset(offset);
+    let mut q = with_columns(ids);
+    ordered(&mut q, f.sort);
+    db.all(&q).await
+}
+
+/// The queue's columns for the applications whose ids `ids` selects.
+fn with_columns(ids: SelectStatement) -> SelectStatement {
+    Query::select()
+        .from_as("applications", "a")
+        .column(("a", "id"))
         .column(("a", "version"))
         .column(("a", "status"))
         .column(("a", "workflow_template_id"))
         .column(("a", "stage_index"))
         .column(("a", "is_late"))
         .column(("a", "submitted_at"))
-        .expr_as(Expr::col(("s", "student_no")), "student_no")
-        .expr_as(Expr::col(("s", "name_zh")), "student_name")
+        .expr_as(Expr::col(("st", "student_no")), "student_no")
+        .expr_as(Expr::col(("st", "name_zh")), "student_name")
         .expr_as(Expr::col(("c", "name_zh")), "college_name_zh")
         .expr_as(Expr::col(("c", "name_en")), "college_name_en")
         .column(("a", "program_id"))
-        .expr_as(Expr::col(("p", "name_zh")), "program_name_zh")
-        .expr_as(Expr::col(("p", "name_en")), "program_name_en")
+        .expr_as(Expr::col(("pr", "name_zh")), "program_name_zh")
+        .expr_as(Expr::col(("pr", "name_en")), "program_name_en")
+        .join_as(
+            JoinType::InnerJoin,
+            "students",
+            "st",
+            Expr::col(("st", "user_id")).equals(("a", "student_id")),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            "programs",
+            "pr",
+            Expr::col(("pr", "id")).equals(("a", "program_id")),
+        )
         .join_as(
             JoinType::InnerJoin,
             "colleges",
             "c",
-            Expr::col(("c", "id")).equals(("s", "college_id")),
-        );
-    match f.sort {
-        Sort::Submitted => q.order_by(("a", "submitted_at"), Order::Asc),
-        Sort::SubmittedDesc => q.order_by(("a", "submitted_at"), Order::Desc),
-        Sort::StudentNo => q.order_by(("s", "student_no"), Order::Asc),
-        Sort::Program => q
-            .order_by(("p", "name_zh"), Order::Asc)
-            .order_by(("a", "submitted_at"), Order::Asc),
-    };
-    q.order_by(("a", "id"), Order::Asc)
-        .limit(PAGE_SIZE)
-        .offset(super::page_offset(page, PAGE_SIZE));
-    db.all(&q).await
+            Expr::col(("c", "id")).equals(("st", "college_id")),
+        )
+        .and_where(Expr::col(("a", "id")).in_subquery(ids))
+        .to_owned()
 }
 
 /// How many rows of the filtered queue are in each status (the status filter itself ignored,
 /// so the counts can be the filter's options).
+///
+/// A person's slots never overlap (each is one stage of one template version, and a stage
+/// belongs to one role), so each is counted on its own, straight from the `applications_queue`
+/// index, and the counts are added up per status.
 pub async fn counts(db: &Db, slots: &[Slot], f: &QueueFilter) -> DbResult<Vec<(Status, i64)>> {
-    let rows: Vec<(String, i64)> = db
-        .all(
-            &base(slots, f, false, false)
-                .column(("a", "status"))
-                .expr(Expr::col(("a", "id")).count())
-                .group_by_col(("a", "status"))
-                .to_owned(),
-        )
-        .await?;
+    let mut arms = slots.iter().map(|slot| {
+        base(std::slice::from_ref(slot), f, false)
+            .expr(Expr::val(slot.status.code()))
+            .expr(Expr::col(("a", "id")).count())
+            .to_owned()
+    });
+    let Some(mut q) = arms.next() else {
+        return Ok(Vec::new());
+    };
+    for arm in arms {
+        q.union(UnionType::All, arm);
+    }
+    let rows: Vec<(String, i64)> = db.all(&q).await?;
     Ok(Status::ALL
         .into_iter()
-        .filter_map(|s| {
-            rows.iter()
-                .find(|(code, _)| code == s.code())
-                .map(|(_, n)| (s, *n))
+        .map(|s| {
+            let n = rows
+                .iter()
+                .filter(|(code, _)| code == s.code())
+                .map(|(_, n)| n)
+                .sum::<i64>();
+            (s, n)
         })
+        .filter(|(_, n)| *n > 0)
         .collect())
 }
 

@@ -157,7 +157,7 @@ pub async fn queue(
     let slots = slots(&workflows, reviewer);
     let counts = queries::counts(db, &slots, filter).await?;
     let total = queries::total(&counts, filter);
-    let rows = queries::queue(db, &slots, filter, page).await?;
+    let rows = queries::queue(db, &slots, filter, page, total).await?;
     let stages = workflows
         .iter()
         .flat_map(|(template_id, w)| {

@@ -114,3 +114,70 @@ both!(
         assert!(ceiling.per_second > 0.0);
     }
 );
+
+both!(
+    the_queue_pages_alike_whether_it_sorts_the_matches_itself_or_lets_sql_walk_the_order,
+    spawn,
+    |app| {
+        use outbound::db::review::{self, QueueFilter, Slot, Sort};
+        use outbound::domain::status::Status;
+        let sizes = Sizes {
+            programs: 12,
+            students: 0,
+            applications: 400,
+        };
+        generate::generate(&app.state.db, &app.state.key, &app.state.storage, sizes)
+            .await
+            .expect("generate");
+        // Both application stages of every template, for everyone and for two colleges.
+        let templates = ids(&app, "SELECT id FROM workflow_templates ORDER BY id").await;
+        let colleges = ids(&app, "SELECT id FROM colleges ORDER BY id LIMIT 2").await;
+        let slots_for = |colleges: Option<Vec<i64>>| -> Vec<Slot> {
+            templates
+                .iter()
+                .flat_map(|t| {
+                    let colleges = colleges.clone();
+                    (0..2).map(move |stage| Slot {
+                        template_id: *t,
+                        stage_index: stage,
+                        status: Status::UnderReview,
+                        colleges: colleges.clone(),
+                    })
+                })
+                .collect()
+        };
+        for slots in [slots_for(None), slots_for(Some(colleges.clone()))] {
+            for sort in Sort::ALL {
+                for keyword in ["", "学生", "2099500003"] {
+                    let f = QueueFilter {
+                        keyword: keyword.into(),
+                        sort,
+                        ..Default::default()
+                    };
+                    let counts = review::counts(&app.state.db, &slots, &f).await.unwrap();
+                    let total = review::total(&counts, &f);
+                    assert!(total > 0 || !keyword.is_empty(), "{sort:?} {keyword}");
+                    for page in 1..=3 {
+                        let sorted_here = review::queue(&app.state.db, &slots, &f, page, 0)
+                            .await
+                            .unwrap();
+                        let walked = review::queue(&app.state.db, &slots, &f, page, i64::MAX)
+                            .await
+                            .unwrap();
+                        let ids_of = |rows: &[review::QueueRow]| {
+                            rows.iter().map(|r| r.id).collect::<Vec<_>>()
+                        };
+                        assert_eq!(
+                            ids_of(&sorted_here),
+                            ids_of(&walked),
+                            "{sort:?} '{keyword}' page {page}"
+                        );
+                        let expected =
+                            usize::try_from((total - (page as i64 - 1) * 20).clamp(0, 20)).unwrap();
+                        assert_eq!(walked.len(), expected, "{sort:?} '{keyword}' page {page}");
+                    }
+                }
+            }
+        }
+    }
+);
