@@ -1841,17 +1841,17 @@ both!(
 // ---------------------------------------------------------------------------------------------
 // Slow clients
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_headers_are_disconnected_within_the_timeout_while_others_are_served() {
-    let Some(app) = TestApp::spawn(crate::support::Backend::Sqlite).await else {
-        return;
-    };
+/// Serves the app on a fresh port with `timeouts`: (address, stop switch, server task).
+async fn serve_with(
+    app: &TestApp,
+    timeouts: outbound::web::server::Timeouts,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let timeouts = outbound::web::server::Timeouts {
-        header_read: Duration::from_secs(2),
-        ..Default::default()
-    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(outbound::web::server::serve_on(
         listener,
@@ -1861,6 +1861,32 @@ async fn slow_headers_are_disconnected_within_the_timeout_while_others_are_serve
             stopped.await.ok();
         },
     ));
+    (addr, stop, server)
+}
+
+/// A normal request on its own connection is answered within a second.
+async fn answers_at_once(addr: std::net::SocketAddr) {
+    let mut normal = TcpStream::connect(addr).await.unwrap();
+    let t = Instant::now();
+    normal
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_answer(&mut normal, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(t.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_are_disconnected_within_the_timeout_while_others_are_served() {
+    let Some(app) = TestApp::spawn(crate::support::Backend::Sqlite).await else {
+        return;
+    };
+    let timeouts = outbound::web::server::Timeouts {
+        header_read: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let (addr, stop, server) = serve_with(&app, timeouts).await;
     // A slowloris: half a request line, one byte a second, never the end of the headers.
     let mut slow = TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
@@ -1885,15 +1911,7 @@ async fn slow_headers_are_disconnected_within_the_timeout_while_others_are_serve
     });
     // Meanwhile, a normal request answers at once.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut normal = TcpStream::connect(addr).await.unwrap();
-    let t = Instant::now();
-    normal
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let answer = read_answer(&mut normal, Duration::from_secs(5)).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
-    assert!(t.elapsed() < Duration::from_secs(1));
+    answers_at_once(addr).await;
     let closed_at = slow_task.await.unwrap();
     let took = closed_at - started;
     assert!(
@@ -1931,8 +1949,6 @@ async fn a_trickled_body_is_cut_once_below_the_minimum_rate_while_others_are_ser
     let Some(app) = TestApp::spawn(crate::support::Backend::Sqlite).await else {
         return;
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let timeouts = outbound::web::server::Timeouts {
         body: outbound::web::slow_body::BodyRate {
             grace: Duration::from_secs(2),
@@ -1941,15 +1957,7 @@ async fn a_trickled_body_is_cut_once_below_the_minimum_rate_while_others_are_ser
         },
         ..Default::default()
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(outbound::web::server::serve_on(
-        listener,
-        app.router.clone(),
-        timeouts,
-        async {
-            stopped.await.ok();
-        },
-    ));
+    let (addr, stop, server) = serve_with(&app, timeouts).await;
     // R.U.D.Y.: whole headers promising 64 KB, then ten bytes every 300 ms.
     let mut slow = TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 65536\r\n\r\n")
@@ -1981,15 +1989,7 @@ async fn a_trickled_body_is_cut_once_below_the_minimum_rate_while_others_are_ser
     });
     // Meanwhile, a normal request answers at once.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut normal = TcpStream::connect(addr).await.unwrap();
-    let t = Instant::now();
-    normal
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let answer = read_answer(&mut normal, Duration::from_secs(5)).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
-    assert!(t.elapsed() < Duration::from_secs(1));
+    answers_at_once(addr).await;
     let (closed_at, answer) = slow_task.await.unwrap();
     let took = closed_at - started;
     assert!(
