@@ -61,6 +61,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// Argon2 memory blocks kept between computations (at most one per hashing permit).
 static BLOCKS: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
 
+/// A pooled block set of `count` blocks, or a new one.
 fn take_blocks(count: usize) -> Vec<Block> {
     let pooled = BLOCKS.lock().ok().and_then(|mut pool| {
         pool.iter()
@@ -70,8 +71,11 @@ fn take_blocks(count: usize) -> Vec<Block> {
     pooled.unwrap_or_else(|| vec![Block::default(); count])
 }
 
+/// Keeps `blocks` for the next computation when they are of the current parameters' size
+/// (hashes of older parameters are rare and not worth holding memory for).
 fn give_back_blocks(blocks: Vec<Block>) {
-    if let Ok(mut pool) = BLOCKS.lock()
+    if blocks.len() == hasher().params().block_count()
+        && let Ok(mut pool) = BLOCKS.lock()
         && pool.len() < *HASHING_PERMITS
     {
         pool.push(blocks);
