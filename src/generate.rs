@@ -223,46 +223,21 @@ fn copy(table: &str, columns: &[&str], overrides: &[(&str, String)], from: &str)
     )
 }
 
-const PROGRAM_COLUMNS: &[&str] = &[
-    "code",
-    "name_zh",
-    "name_en",
-    "year",
-    "semesters",
-    "start_date",
-    "end_date",
-    "duration",
-    "nature",
-    "region_kind",
-    "country",
-    "program_type",
-    "fee_mode",
-    "fee",
-    "term",
-    "teaching_mode",
-    "description",
-    "host_unit",
-    "reg_start",
-    "reg_end",
-    "levels",
-    "grades",
-    "major_ids",
-    "min_gpa",
-    "has_interview",
-    "allows_late",
-    "max_per_student",
-    "notice",
-    "workflow_code",
-    "source",
-    "status",
-    "active",
-    "published_at",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "version",
-    "review_note",
-];
+/// Every column of `programs` but its id: the row's columns and the bookkeeping ones.
+fn program_columns() -> Vec<&'static str> {
+    crate::db::programs::PROGRAM_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| *c != "id")
+        .chain([
+            "created_by",
+            "created_at",
+            "updated_at",
+            "version",
+            "review_note",
+        ])
+        .collect()
+}
 
 /// Copies the template program (with its partner schools and attachment types) until
 /// `wanted` programs are published; returns (first copy's id, copies).
@@ -278,7 +253,7 @@ async fn copy_programs(db: &Db, t: &Template, wanted: usize) -> anyhow::Result<(
     let sql = numbers(copies)
         + &copy(
             "programs",
-            PROGRAM_COLUMNS,
+            &program_columns(),
             &[
                 ("code", "'BENCH-' || CAST(n.i AS TEXT)".into()),
                 (
@@ -335,56 +310,28 @@ async fn college_majors(db: &Db) -> anyhow::Result<Vec<(i64, i64)>> {
     Ok(rows)
 }
 
-const STUDENT_COLUMNS: &[&str] = &[
-    "user_id",
-    "student_no",
-    "campus_card_no",
-    "college_id",
-    "major_id",
-    "grade",
-    "level",
-    "schooling_years",
-    "entry_year",
-    "name_zh",
-    "pinyin_surname",
-    "pinyin_given",
-    "gender",
-    "nationality",
-    "ethnicity",
-    "birth_date",
-    "id_type",
-    "id_number_enc",
-    "id_number_hash",
-    "id_number_masked",
-    "admission_category",
-    "political_status",
-    "marital_status",
-    "hukou",
-    "birthplace",
-    "native_place",
-    "home_address",
-    "home_phone",
-    "mobile",
-    "email",
-    "qq",
-    "wechat",
-    "gpa",
-    "major_rank",
-    "health_enc",
-    "rewards",
-    "remarks",
-    "passport_no_enc",
-    "passport_no_hash",
-    "passport_expiry",
-    "supervisor_name",
-    "supervisor_phone",
-    "emergency_name",
-    "emergency_mobile",
-    "emergency_relation",
-    "photo_key",
-    "version",
-    "updated_at",
-];
+/// Every column of `students`: the profile's, then those the profile form does not edit.
+fn student_columns() -> Vec<&'static str> {
+    crate::db::students::PROFILE_COLUMNS
+        .iter()
+        .copied()
+        .chain([
+            "user_id",
+            "student_no",
+            "campus_card_no",
+            "college_id",
+            "major_id",
+            "grade",
+            "level",
+            "schooling_years",
+            "entry_year",
+            "id_number_hash",
+            "passport_no_hash",
+            "photo_key",
+            "updated_at",
+        ])
+        .collect()
+}
 
 /// Adds `count` students numbered from `first`, copies of the template student (account,
 /// roles, profile, study records), optionally moved to another college and major.
@@ -444,7 +391,7 @@ async fn add_students(
     }
     tx.execute_raw(&copy(
         "students",
-        STUDENT_COLUMNS,
+        &student_columns(),
         &overrides,
         &format!(
             "students t, users u WHERE t.user_id = {} AND {mine}",

@@ -96,7 +96,7 @@ pub struct ProgramRow {
 }
 
 /// The columns of [`ProgramRow`], in its order.
-const PROGRAM_COLUMNS: [&str; 34] = [
+pub(crate) const PROGRAM_COLUMNS: [&str; 34] = [
     "id",
     "code",
     "name_zh",

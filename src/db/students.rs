@@ -84,7 +84,7 @@ pub struct ProfileRow {
     pub version: i64,
 }
 
-const PROFILE_COLUMNS: [&str; 35] = [
+pub(crate) const PROFILE_COLUMNS: [&str; 35] = [
     "name_zh",
     "pinyin_surname",
     "pinyin_given",
