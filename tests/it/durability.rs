@@ -762,27 +762,44 @@ fn random_pdf(tag: &str) -> Vec<u8> {
 }
 
 /// One student's whole application; stops quietly at the first broken connection.
+/// `r` if the server answered `want`; `None` if it is gone (killed) or answered otherwise,
+/// which is recorded as unexpected with `what`.
+fn answered(
+    acks: &Mutex<Acks>,
+    what: &str,
+    want: StatusCode,
+    r: Result<NetResp, String>,
+) -> Option<NetResp> {
+    let r = r.ok()?;
+    if r.status != want {
+        acks.lock()
+            .unwrap()
+            .unexpected
+            .push(format!("{what}: {} {}", r.status, r.text()));
+        return None;
+    }
+    Some(r)
+}
+
 async fn apply_once(addr: SocketAddr, student: &str, plan: &Plan, acks: &Mutex<Acks>) -> bool {
     let mut net = Net::new(addr);
-    let unexpected = |what: String| acks.lock().unwrap().unexpected.push(what);
     if net.sign_in(student).await.is_err() {
         return false;
     }
-    let Ok(r) = net
-        .json(
+    let Some(r) = answered(
+        acks,
+        &format!("start {student}"),
+        StatusCode::CREATED,
+        net.json(
             Method::POST,
             &format!("/api/v1/programs/{}/applications", plan.program),
             json!({ "commitment": true }),
             &[],
         )
-        .await
-    else {
+        .await,
+    ) else {
         return false;
     };
-    if r.status != StatusCode::CREATED {
-        unexpected(format!("start {student}: {} {}", r.status, r.text()));
-        return false;
-    }
     let id = r.json()["id"].as_i64().expect("id");
     let Ok(r) = net.get(&format!("/api/v1/applications/{id}")).await else {
         return false;
@@ -811,53 +828,51 @@ async fn apply_once(addr: SocketAddr, student: &str, plan: &Plan, acks: &Mutex<A
         "funding_registration": plan.funding,
         "funding_tuition": plan.funding,
     });
-    let Ok(r) = net
-        .json(
+    let Some(_) = answered(
+        acks,
+        &format!("info {student}"),
+        StatusCode::OK,
+        net.json(
             Method::PUT,
             &format!("/api/v1/applications/{id}/info"),
             info,
             &[],
         )
-        .await
-    else {
+        .await,
+    ) else {
         return false;
     };
-    if r.status != StatusCode::OK {
-        unexpected(format!("info {student}: {} {}", r.status, r.text()));
-        return false;
-    }
-    let Ok(r) = net
-        .json(
-            Method::POST,
-            &format!("/api/v1/applications/{id}/languages"),
-            json!({ "language": plan.language, "exam_type": plan.exam, "score": "560", "exam_date": "2026-06-15" }),
-            &[],
-        )
-        .await
-    else {
+    let Some(_) = answered(
+        acks,
+        &format!("languages {student}"),
+        StatusCode::CREATED,
+        net
+            .json(
+                Method::POST,
+                &format!("/api/v1/applications/{id}/languages"),
+                json!({ "language": plan.language, "exam_type": plan.exam, "score": "560", "exam_date": "2026-06-15" }),
+                &[],
+            )
+            .await,
+    ) else {
         return false;
     };
-    if r.status != StatusCode::CREATED {
-        unexpected(format!("languages {student}: {} {}", r.status, r.text()));
-        return false;
-    }
     let mut hashes = Vec::new();
     for (n, type_id) in plan.uploads.iter().enumerate() {
         let bytes = random_pdf(&format!("{student} {n}"));
-        let Ok(r) = net
-            .upload(
+        let Some(r) = answered(
+            acks,
+            &format!("upload {student}"),
+            StatusCode::CREATED,
+            net.upload(
                 &format!("/api/v1/applications/{id}/attachments?type={type_id}"),
                 "成绩单.pdf",
                 &bytes,
             )
-            .await
-        else {
+            .await,
+        ) else {
             return false;
         };
-        if r.status != StatusCode::CREATED {
-            unexpected(format!("upload {student}: {} {}", r.status, r.text()));
-            return false;
-        }
         let file = r.json()["id"].as_i64().expect("attachment id");
         acks.lock().unwrap().uploads.insert(file, sha256(&bytes));
         hashes.push(sha256(&bytes));
@@ -867,21 +882,20 @@ async fn apply_once(addr: SocketAddr, student: &str, plan: &Plan, acks: &Mutex<A
     };
     let version = r.json()["version"].as_i64().unwrap_or_default();
     let key = format!("crash-{student}");
-    let Ok(r) = net
-        .json(
+    let Some(_) = answered(
+        acks,
+        &format!("submit {student}"),
+        StatusCode::OK,
+        net.json(
             Method::POST,
             &format!("/api/v1/applications/{id}/submit"),
             json!({ "version": version }),
             &[("idempotency-key", &key)],
         )
-        .await
-    else {
+        .await,
+    ) else {
         return false;
     };
-    if r.status != StatusCode::OK {
-        unexpected(format!("submit {student}: {} {}", r.status, r.text()));
-        return false;
-    }
     hashes.sort();
     acks.lock()
         .unwrap()
