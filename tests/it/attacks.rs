@@ -26,6 +26,15 @@ const STAFF_PASSWORD: &str = "Staff@2026";
 // Helpers
 
 /// The integers a raw SQL query returns in its first column (SQL written for both backends).
+/// The request `what` was refused, and its answer names none of `secrets`.
+fn refused_without_leak(r: &Resp, what: &str, secrets: &[String]) {
+    assert!(!is_2xx_or_redirect(r.status), "{what}: {}", r.status);
+    let body = r.text();
+    for secret in secrets {
+        assert!(!body.contains(secret.as_str()), "{what} leaks {secret:?}");
+    }
+}
+
 async fn texts(app: &TestApp, sql: &str) -> Vec<String> {
     match &app.state.db {
         outbound::db::Db::Sqlite(pool) => {
@@ -217,18 +226,7 @@ both!(
                 ];
                 for path in &gets {
                     let r = c.get(path).await;
-                    assert!(
-                        !is_2xx_or_redirect(r.status),
-                        "GET {path} as {attacker}: {}",
-                        r.status
-                    );
-                    let body = r.text();
-                    for secret in &secrets {
-                        assert!(
-                            !body.contains(secret.as_str()),
-                            "GET {path} leaks {secret:?}"
-                        );
-                    }
+                    refused_without_leak(&r, &format!("GET {path} as {attacker}"), &secrets);
                 }
                 let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
                     (
@@ -274,17 +272,7 @@ both!(
                 ];
                 for (path, fields) in &posts {
                     let r = c.post(path, fields).await;
-                    assert!(
-                        !is_2xx_or_redirect(r.status),
-                        "POST {path} as {attacker}: {}",
-                        r.status
-                    );
-                    for secret in &secrets {
-                        assert!(
-                            !r.text().contains(secret.as_str()),
-                            "POST {path} leaks {secret:?}"
-                        );
-                    }
+                    refused_without_leak(&r, &format!("POST {path} as {attacker}"), &secrets);
                 }
                 for (path, name) in [
                     (format!("/applications/{a}/attachments?type={t}"), "a.pdf"),
@@ -341,17 +329,7 @@ both!(
                     ),
                 ] {
                     let r = api(&mut c, method.clone(), &path, body).await;
-                    assert!(
-                        !is_2xx_or_redirect(r.status),
-                        "{method} {path} as {attacker}: {}",
-                        r.status
-                    );
-                    for secret in &secrets {
-                        assert!(
-                            !r.text().contains(secret.as_str()),
-                            "{method} {path} leaks {secret:?}"
-                        );
-                    }
+                    refused_without_leak(&r, &format!("{method} {path} as {attacker}"), &secrets);
                 }
             }
             // Other students' study records (学习经历).
