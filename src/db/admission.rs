@@ -383,28 +383,6 @@ pub fn record_target_query(application_id: i64) -> SelectStatement {
         .to_owned()
 }
 
-/// The names of partner schools by id (any program), for lists that show choices.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SchoolName {
-    pub id: i64,
-    pub name_zh: String,
-    pub name_en: String,
-}
-
-pub async fn school_names(db: &Db, ids: &[i64]) -> DbResult<Vec<SchoolName>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        &Query::select()
-            .columns(["id", "name_zh", "name_en"])
-            .from("partner_schools")
-            .and_where(Expr::col("id").is_in(ids.iter().copied()))
-            .to_owned(),
-    )
-    .await
-}
-
 /// The partner schools of a program with their 推荐名额, in display order.
 pub fn schools_query(program_id: i64) -> SelectStatement {
     Query::select()

@@ -999,6 +999,29 @@ pub async fn programs_per_workflow(db: &Db) -> DbResult<HashMap<String, i64>> {
     Ok(rows.into_iter().collect())
 }
 
+/// A partner school's names (any program), for lists that show choices.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SchoolName {
+    pub id: i64,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+/// The partner schools with these ids.
+pub async fn school_names(db: &Db, ids: &[i64]) -> DbResult<Vec<SchoolName>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(
+        &Query::select()
+            .columns(["id", "name_zh", "name_en"])
+            .from("partner_schools")
+            .and_where(Expr::col("id").is_in(ids.iter().copied()))
+            .to_owned(),
+    )
+    .await
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

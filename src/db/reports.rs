@@ -563,29 +563,6 @@ pub async fn years(db: &Db, scope: &Scope) -> DbResult<Vec<i64>> {
     Ok(rows.into_iter().map(|(y,)| y).collect())
 }
 
-/// A partner school's names.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SchoolName {
-    pub id: i64,
-    pub name_zh: String,
-    pub name_en: String,
-}
-
-/// The partner schools with these ids.
-pub async fn schools(db: &Db, ids: &[i64]) -> DbResult<Vec<SchoolName>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        &Query::select()
-            .columns(["id", "name_zh", "name_en"])
-            .from("partner_schools")
-            .and_where(Expr::col("id").is_in(ids.iter().copied()))
-            .to_owned(),
-    )
-    .await
-}
-
 /// A workflow template's stages (JSON), by template id.
 pub async fn template_stages(db: &Db, id: i64) -> DbResult<Option<String>> {
     db.scalar(

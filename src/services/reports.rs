@@ -305,7 +305,7 @@ impl Lookups {
             .collect();
         missing.sort_unstable();
         missing.dedup();
-        for s in q::schools(db, &missing).await? {
+        for s in crate::db::programs::school_names(db, &missing).await? {
             let name = self.lang.pick(&s.name_zh, &s.name_en).to_owned();
             self.schools.insert(s.id, name);
         }

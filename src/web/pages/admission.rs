@@ -213,7 +213,7 @@ async fn render_list(
     }
     school_ids.sort_unstable();
     school_ids.dedup();
-    let names = queries::school_names(&state.db, &school_ids).await?;
+    let names = crate::db::programs::school_names(&state.db, &school_ids).await?;
     let school = |raw: &str| {
         raw.trim().parse::<i64>().ok().and_then(|id| {
             names
