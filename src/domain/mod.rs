@@ -79,6 +79,7 @@ macro_rules! coded_enum {
     };
 }
 
+pub mod after_admission;
 pub mod allocation;
 pub mod application;
 pub mod eligibility;
@@ -97,7 +98,9 @@ pub use application::{
 pub use eligibility::{Ineligibility, ProgramRules, StudentFacts};
 pub use files::{FileFormat, UploadError, check_upload, clean_file_name, download_name};
 pub use profile::{Profile, ProfileForm, StudyRecord, StudyRecordForm, missing_required};
-pub use status::{Action, Actor, AdmissionResult, Facts, Phase, Role, Status, TransitionError};
+pub use status::{
+    Action, Actor, AdmissionResult, Facts, Phase, RequestFacts, Role, Status, TransitionError,
+};
 pub use values::{
     DateRange, Email, Gender, Gpa, IdCardNumber, IdType, MaritalStatus, MobilePhone,
     PassportNumber, Percentage, PhoneNumber, PinyinName, QqNumber, StudyLevel, ValueError,

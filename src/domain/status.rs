@@ -10,12 +10,20 @@
 //! Draft ──Submit──▶ UnderReview ──Approve(last stage)──▶ Nominated ──RecordAdmission──▶ Admitted*
 //!   ▲                 │  │  └─Reject──▶ Rejected                       │                 │
 //!   └WithdrawForEdit──┘  └─ReturnForRevision──▶ Returned ──Resubmit──▶ │  PendingAdjustment, NotAdmitted, Abandoned
-//! Admitted* ──SubmitPreDeparture──▶ PreDeparture ──Approve(last)──▶ ReadyToDepart ──ConfirmDeparture──▶ Abroad
+//! Admitted* ──SubmitPreDeparture──▶ PreDeparture ──Approve(last)──▶ ReadyToDepart
+//! ReadyToDepart ──ConfirmDeparture (student files)──▶ ReadyToDepart ──AcceptDeparture (office)──▶ Abroad
 //! Abroad ──SubmitReturn──▶ ReturnReview ──Approve(last)──▶ Completed
-//! Admitted* / PreDeparture / ReadyToDepart ──CancelBeforeDeparture──▶ Cancelled
+//! Admitted* / PreDeparture / ReadyToDepart ──RequestPreDepartureChange (student files)──▶ same
+//!     ──CancelBeforeDeparture (office approves a cancel)──▶ Cancelled
 //! ```
+//!
+//! The requests the office decides (派出确认, 派出前变更, 经费预算申请, 变更交流计划, 资助申请: see
+//! [`super::after_admission`]) leave the status as it is when filed; [`Facts::requests`] says
+//! which are pending or granted, so that a second one of a kind is not offered meanwhile.
 
 use std::fmt;
+
+use super::after_admission::RequestKind;
 
 coded_enum! {
     /// Where an application stands. The codes are stored in the database: never change one.
@@ -164,10 +172,20 @@ pub enum Action {
     PublishAllocation(AdmissionResult),
     /// 上传行前材料 / 提交: the admitted student files the pre-departure materials.
     SubmitPreDeparture,
-    /// 派出确认: the student confirms the actual departure.
+    /// 派出确认: the student files the actual departure; the office confirms it.
     ConfirmDeparture,
-    /// 派出前变更 · 取消: the student cancels before departure; this ends the application.
+    /// The office confirms a filed departure: the student is abroad.
+    AcceptDeparture,
+    /// 派出前变更: the student asks to change the dates or to cancel before departure.
+    RequestPreDepartureChange,
+    /// The office approves a cancel asked before departure; this ends the application.
     CancelBeforeDeparture,
+    /// 经费预算申请: the student files the budget of a funded program.
+    ApplyBudget,
+    /// 资助申请: the student asks for a subsidy after the exchange summary.
+    ApplyFunding,
+    /// The office decides a pending request (通过 / 不通过 / 退回修改).
+    DecideRequest,
     /// 境外打卡: the student checks in after arrival (status unchanged).
     CheckIn,
     /// 变更交流计划: the student extends, shortens or changes the plan (status unchanged).
@@ -182,7 +200,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, each admission result spelled out: the list `available_actions` tries.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 33] = [
         Action::Submit,
         Action::WithdrawForEdit,
         Action::Resubmit,
@@ -205,7 +223,12 @@ impl Action {
         Action::PublishAllocation(AdmissionResult::Adjustment),
         Action::SubmitPreDeparture,
         Action::ConfirmDeparture,
+        Action::AcceptDeparture,
+        Action::RequestPreDepartureChange,
         Action::CancelBeforeDeparture,
+        Action::ApplyBudget,
+        Action::ApplyFunding,
+        Action::DecideRequest,
         Action::CheckIn,
         Action::ChangePlan,
         Action::SubmitReturn,
@@ -240,7 +263,12 @@ impl Action {
             Action::PublishAllocation(R::Adjustment) => "publish_allocation.adjustment",
             Action::SubmitPreDeparture => "submit_pre_departure",
             Action::ConfirmDeparture => "confirm_departure",
+            Action::AcceptDeparture => "accept_departure",
+            Action::RequestPreDepartureChange => "request_pre_departure_change",
             Action::CancelBeforeDeparture => "cancel_before_departure",
+            Action::ApplyBudget => "apply_budget",
+            Action::ApplyFunding => "apply_funding",
+            Action::DecideRequest => "decide_request",
             Action::CheckIn => "check_in",
             Action::ChangePlan => "change_plan",
             Action::SubmitReturn => "submit_return",
@@ -281,7 +309,12 @@ impl Action {
             Action::PublishAllocation(R::Adjustment) => "action.publish_allocation.adjustment",
             Action::SubmitPreDeparture => "action.submit_pre_departure",
             Action::ConfirmDeparture => "action.confirm_departure",
+            Action::AcceptDeparture => "action.accept_departure",
+            Action::RequestPreDepartureChange => "action.request_pre_departure_change",
             Action::CancelBeforeDeparture => "action.cancel_before_departure",
+            Action::ApplyBudget => "action.apply_budget",
+            Action::ApplyFunding => "action.apply_funding",
+            Action::DecideRequest => "action.decide_request",
             Action::CheckIn => "action.check_in",
             Action::ChangePlan => "action.change_plan",
             Action::SubmitReturn => "action.submit_return",
@@ -381,6 +414,31 @@ pub struct Facts {
     /// 退回修改 sends the application back to the admission it came from, so the rule needs
     /// to know which one it was.
     pub admitted_second_choice: bool,
+    /// The after-admission requests of this application, and what the program offers.
+    pub requests: RequestFacts,
+}
+
+/// What the rules need to know of an application's requests (see
+/// [`super::after_admission::RequestKind`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// Kinds with a request waiting for the office (待审核) or returned to the student.
+    pub open: Vec<RequestKind>,
+    /// Kinds with an approved request (a budget or a subsidy is granted once).
+    pub approved: Vec<RequestKind>,
+    /// The open request of `Departure` or `ChangeBeforeDeparture` asks to cancel.
+    pub open_change_is_cancel: bool,
+    /// The program offers 经费预算申请.
+    pub budget_offered: bool,
+    /// The program offers 资助申请.
+    pub funding_offered: bool,
+}
+
+impl RequestFacts {
+    /// A request of `kind` is open.
+    pub fn is_open(&self, kind: RequestKind) -> bool {
+        self.open.contains(&kind)
+    }
 }
 
 /// Why an action was refused. Display is for logs; users see the catalogue text of `code()`.
@@ -421,11 +479,23 @@ pub enum TransitionError {
     /// 补交材料附件 when nobody asked for material.
     #[error("no supplementary material was requested")]
     NoSupplementRequested,
+    /// A request of the same kind is already open.
+    #[error("a request of this kind is already open")]
+    RequestOpen,
+    /// The program does not offer a budget or a subsidy.
+    #[error("the program does not offer this")]
+    NotOffered,
+    /// A budget or a subsidy was granted already.
+    #[error("this was granted already")]
+    AlreadyGranted,
+    /// The office acts on a request that nobody filed.
+    #[error("no such request is waiting")]
+    NoOpenRequest,
 }
 
 impl TransitionError {
     /// Every code, for the catalogue test.
-    pub const ALL_CODES: [&'static str; 10] = [
+    pub const ALL_CODES: [&'static str; 14] = [
         "err.transition.not_allowed",
         "err.transition.not_your_application",
         "err.transition.forbidden",
@@ -436,6 +506,10 @@ impl TransitionError {
         "err.transition.no_pending_score",
         "err.transition.score_already_backfilled",
         "err.transition.no_supplement_request",
+        "err.transition.request_open",
+        "err.transition.not_offered",
+        "err.transition.already_granted",
+        "err.transition.no_open_request",
     ];
 
     /// The catalogue key of the message shown to the user.
@@ -451,6 +525,10 @@ impl TransitionError {
             TransitionError::NoPendingScore => "err.transition.no_pending_score",
             TransitionError::ScoreAlreadyBackfilled => "err.transition.score_already_backfilled",
             TransitionError::NoSupplementRequested => "err.transition.no_supplement_request",
+            TransitionError::RequestOpen => "err.transition.request_open",
+            TransitionError::NotOffered => "err.transition.not_offered",
+            TransitionError::AlreadyGranted => "err.transition.already_granted",
+            TransitionError::NoOpenRequest => "err.transition.no_open_request",
         }
     }
 }
@@ -473,6 +551,15 @@ enum Guard {
     NotYetDecided,
     PendingScore,
     OpenSupplement,
+    /// No request of this kind is open.
+    NoOpen(RequestKind),
+    /// The program offers it, none is open and none was granted.
+    Grantable(RequestKind),
+    /// A request of this kind is open (the office acts on it); for a change before
+    /// departure, one asking to cancel.
+    Open(RequestKind),
+    /// Some request is open.
+    AnyOpen,
 }
 
 /// One legal move: who, on what condition, to which status.
@@ -559,6 +646,7 @@ impl Status {
     ///   reviewer's request is open.
     fn rule(self, action: Action, facts: &Facts) -> Option<Rule> {
         use Action as A;
+        use RequestKind as K;
         use Status as S;
         let rule = |who, guard, to| Some(Rule { who, guard, to });
         let owner = |to| rule(Who::Owner, Guard::None, to);
@@ -590,15 +678,28 @@ impl Status {
                 owner(S::PreDeparture)
             }
             (
-                S::AdmittedFirstChoice
+                s @ (S::AdmittedFirstChoice
                 | S::AdmittedSecondChoice
                 | S::PreDeparture
-                | S::ReadyToDepart,
-                A::CancelBeforeDeparture,
-            ) => owner(S::Cancelled),
-            (S::ReadyToDepart, A::ConfirmDeparture) => owner(S::Abroad),
-            (S::Abroad, A::CheckIn | A::ChangePlan) => owner(S::Abroad),
+                | S::ReadyToDepart),
+                A::RequestPreDepartureChange,
+            ) => rule(Who::Owner, Guard::NoOpen(K::ChangeBeforeDeparture), s),
+            (
+                s @ (S::AdmittedFirstChoice
+                | S::AdmittedSecondChoice
+                | S::PreDeparture
+                | S::ReadyToDepart),
+                A::ApplyBudget,
+            ) => rule(Who::Owner, Guard::Grantable(K::Budget), s),
+            (S::ReadyToDepart, A::ConfirmDeparture) => {
+                rule(Who::Owner, Guard::NoOpen(K::Departure), S::ReadyToDepart)
+            }
+            (S::Abroad, A::CheckIn) => owner(S::Abroad),
+            (S::Abroad, A::ChangePlan) => rule(Who::Owner, Guard::NoOpen(K::PlanChange), S::Abroad),
             (S::Abroad, A::SubmitReturn) => owner(S::ReturnReview),
+            (s @ (S::ReturnReview | S::Completed), A::ApplyFunding) => {
+                rule(Who::Owner, Guard::Grantable(K::Funding), s)
+            }
 
             // The reviewer of the current stage.
             (S::UnderReview, A::Approve) => reviewer(
@@ -625,6 +726,23 @@ impl Status {
             // The international office.
             (S::Nominated | S::PendingAdjustment, A::RecordAdmission(r)) => office(r.outcome()),
             (S::Nominated, A::PublishAllocation(r)) => office(r.outcome()),
+            (S::ReadyToDepart, A::AcceptDeparture) => {
+                rule(Who::Office, Guard::Open(K::Departure), S::Abroad)
+            }
+            (
+                S::AdmittedFirstChoice
+                | S::AdmittedSecondChoice
+                | S::PreDeparture
+                | S::ReadyToDepart,
+                A::CancelBeforeDeparture,
+            ) => rule(
+                Who::Office,
+                Guard::Open(K::ChangeBeforeDeparture),
+                S::Cancelled,
+            ),
+            (s, A::DecideRequest) if !s.is_terminal() || s == S::Completed => {
+                rule(Who::Office, Guard::AnyOpen, s)
+            }
             (s, A::StaffEdit) if !s.is_terminal() => office(s),
             (s, A::StaffDelete) => office(s),
 
@@ -685,6 +803,35 @@ impl Status {
             Guard::OpenSupplement if !facts.has_open_supplement_request => {
                 Err(TransitionError::NoSupplementRequested)
             }
+            Guard::NoOpen(kind) if facts.requests.is_open(kind) => {
+                Err(TransitionError::RequestOpen)
+            }
+            Guard::Grantable(kind) => {
+                let r = &facts.requests;
+                let offered = match kind {
+                    RequestKind::Budget => r.budget_offered,
+                    RequestKind::Funding => r.funding_offered,
+                    _ => true,
+                };
+                if !offered {
+                    Err(TransitionError::NotOffered)
+                } else if r.is_open(kind) {
+                    Err(TransitionError::RequestOpen)
+                } else if r.approved.contains(&kind) {
+                    Err(TransitionError::AlreadyGranted)
+                } else {
+                    Ok(rule.to)
+                }
+            }
+            Guard::Open(kind) if !facts.requests.is_open(kind) => {
+                Err(TransitionError::NoOpenRequest)
+            }
+            Guard::Open(RequestKind::ChangeBeforeDeparture)
+                if !facts.requests.open_change_is_cancel =>
+            {
+                Err(TransitionError::NoOpenRequest)
+            }
+            Guard::AnyOpen if facts.requests.open.is_empty() => Err(TransitionError::NoOpenRequest),
             _ => Ok(rule.to),
         }
     }
@@ -703,7 +850,10 @@ impl Status {
 mod tests {
     use super::Action::*;
     use super::Status::*;
-    use super::{Action, Actor, AdmissionResult as R, Facts, Phase, Role, Status, TransitionError};
+    use super::{
+        Action, Actor, AdmissionResult as R, Facts, Phase, RequestFacts, RequestKind, Role, Status,
+        TransitionError,
+    };
     use std::collections::BTreeSet;
 
     type Moves = &'static [(Action, Status)];
@@ -747,12 +897,14 @@ mod tests {
               (StaffEdit, Nominated), (StaffDelete, Nominated)]),
         (AdmittedFirstChoice,
             &[(BackfillScore, AdmittedFirstChoice), (UploadSupplement, AdmittedFirstChoice),
-              (SubmitPreDeparture, PreDeparture), (CancelBeforeDeparture, Cancelled)],
+              (SubmitPreDeparture, PreDeparture),
+              (RequestPreDepartureChange, AdmittedFirstChoice), (ApplyBudget, AdmittedFirstChoice)],
             &[],
             &[(StaffEdit, AdmittedFirstChoice), (StaffDelete, AdmittedFirstChoice)]),
         (AdmittedSecondChoice,
             &[(BackfillScore, AdmittedSecondChoice), (UploadSupplement, AdmittedSecondChoice),
-              (SubmitPreDeparture, PreDeparture), (CancelBeforeDeparture, Cancelled)],
+              (SubmitPreDeparture, PreDeparture),
+              (RequestPreDepartureChange, AdmittedSecondChoice), (ApplyBudget, AdmittedSecondChoice)],
             &[],
             &[(StaffEdit, AdmittedSecondChoice), (StaffDelete, AdmittedSecondChoice)]),
         (NotAdmitted,
@@ -773,12 +925,14 @@ mod tests {
             &[],
             &[(StaffDelete, Abandoned)]),
         (PreDeparture,
-            &[(BackfillScore, PreDeparture), (UploadSupplement, PreDeparture), (CancelBeforeDeparture, Cancelled)],
+            &[(BackfillScore, PreDeparture), (UploadSupplement, PreDeparture),
+              (RequestPreDepartureChange, PreDeparture), (ApplyBudget, PreDeparture)],
             &[(Approve, PreDeparture), (ReturnForRevision, AdmittedFirstChoice)],
             &[(StaffEdit, PreDeparture), (StaffDelete, PreDeparture)]),
         (ReadyToDepart,
             &[(BackfillScore, ReadyToDepart), (UploadSupplement, ReadyToDepart),
-              (ConfirmDeparture, Abroad), (CancelBeforeDeparture, Cancelled)],
+              (ConfirmDeparture, ReadyToDepart),
+              (RequestPreDepartureChange, ReadyToDepart), (ApplyBudget, ReadyToDepart)],
             &[],
             &[(StaffEdit, ReadyToDepart), (StaffDelete, ReadyToDepart)]),
         (Abroad,
@@ -787,11 +941,11 @@ mod tests {
             &[],
             &[(StaffEdit, Abroad), (StaffDelete, Abroad)]),
         (ReturnReview,
-            &[(BackfillScore, ReturnReview), (UploadSupplement, ReturnReview)],
+            &[(BackfillScore, ReturnReview), (UploadSupplement, ReturnReview), (ApplyFunding, ReturnReview)],
             &[(Approve, ReturnReview), (ReturnForRevision, Abroad)],
             &[(StaffEdit, ReturnReview), (StaffDelete, ReturnReview)]),
         (Completed,
-            &[(BackfillScore, Completed)],
+            &[(BackfillScore, Completed), (ApplyFunding, Completed)],
             &[],
             &[(StaffDelete, Completed)]),
         (Cancelled,
@@ -813,7 +967,162 @@ mod tests {
                 _ => Phase::Application,
             },
             admitted_second_choice: false,
+            // Nothing filed yet, and the program offers both a budget and a subsidy; the
+            // office's moves on filed requests are tested below.
+            requests: RequestFacts {
+                budget_offered: true,
+                funding_offered: true,
+                ..RequestFacts::default()
+            },
         }
+    }
+
+    fn with_open(status: Status, open: &[RequestKind], cancel: bool) -> Facts {
+        Facts {
+            requests: RequestFacts {
+                open: open.to_vec(),
+                open_change_is_cancel: cancel,
+                ..permissive_facts(status).requests
+            },
+            ..permissive_facts(status)
+        }
+    }
+
+    #[test]
+    fn the_office_confirms_a_filed_departure_and_the_student_cannot_file_a_second() {
+        let filed = with_open(ReadyToDepart, &[RequestKind::Departure], false);
+        assert_eq!(
+            ReadyToDepart.apply(AcceptDeparture, &office(), &filed),
+            Ok(Abroad)
+        );
+        assert_eq!(
+            ReadyToDepart.apply(DecideRequest, &office(), &filed),
+            Ok(ReadyToDepart)
+        );
+        assert_eq!(
+            ReadyToDepart.apply(ConfirmDeparture, &owner(), &filed),
+            Err(TransitionError::RequestOpen)
+        );
+        assert_eq!(
+            ReadyToDepart.apply(AcceptDeparture, &owner(), &filed),
+            Err(TransitionError::Forbidden)
+        );
+        let nothing = permissive_facts(ReadyToDepart);
+        assert_eq!(
+            ReadyToDepart.apply(AcceptDeparture, &office(), &nothing),
+            Err(TransitionError::NoOpenRequest)
+        );
+        assert!(matches!(
+            Abroad.apply(
+                AcceptDeparture,
+                &office(),
+                &with_open(Abroad, &[RequestKind::Departure], false)
+            ),
+            Err(TransitionError::NotAllowed { .. })
+        ));
+    }
+
+    #[test]
+    fn only_an_approved_cancel_ends_the_application_before_departure() {
+        for status in [
+            AdmittedFirstChoice,
+            AdmittedSecondChoice,
+            PreDeparture,
+            ReadyToDepart,
+        ] {
+            let cancel = with_open(status, &[RequestKind::ChangeBeforeDeparture], true);
+            assert_eq!(
+                status.apply(CancelBeforeDeparture, &office(), &cancel),
+                Ok(Cancelled)
+            );
+            assert_eq!(
+                status.apply(RequestPreDepartureChange, &owner(), &cancel),
+                Err(TransitionError::RequestOpen),
+                "{status}"
+            );
+            assert_eq!(
+                status.apply(CancelBeforeDeparture, &owner(), &cancel),
+                Err(TransitionError::Forbidden)
+            );
+            let new_dates = with_open(status, &[RequestKind::ChangeBeforeDeparture], false);
+            assert_eq!(
+                status.apply(CancelBeforeDeparture, &office(), &new_dates),
+                Err(TransitionError::NoOpenRequest),
+                "a change of dates does not cancel"
+            );
+        }
+        assert!(matches!(
+            Abroad.apply(
+                RequestPreDepartureChange,
+                &owner(),
+                &permissive_facts(Abroad)
+            ),
+            Err(TransitionError::NotAllowed { .. })
+        ));
+    }
+
+    #[test]
+    fn a_budget_and_a_subsidy_are_offered_only_by_funded_programs_and_granted_once() {
+        for (status, action, kind) in [
+            (AdmittedFirstChoice, ApplyBudget, RequestKind::Budget),
+            (ReadyToDepart, ApplyBudget, RequestKind::Budget),
+            (ReturnReview, ApplyFunding, RequestKind::Funding),
+            (Completed, ApplyFunding, RequestKind::Funding),
+        ] {
+            let mut facts = permissive_facts(status);
+            assert_eq!(status.apply(action, &owner(), &facts), Ok(status));
+            facts.requests.open = vec![kind];
+            assert_eq!(
+                status.apply(action, &owner(), &facts),
+                Err(TransitionError::RequestOpen)
+            );
+            facts.requests.open.clear();
+            facts.requests.approved = vec![kind];
+            assert_eq!(
+                status.apply(action, &owner(), &facts),
+                Err(TransitionError::AlreadyGranted)
+            );
+            facts.requests = RequestFacts::default();
+            assert_eq!(
+                status.apply(action, &owner(), &facts),
+                Err(TransitionError::NotOffered)
+            );
+        }
+        assert!(matches!(
+            Abroad.apply(ApplyFunding, &owner(), &permissive_facts(Abroad)),
+            Err(TransitionError::NotAllowed { .. })
+        ));
+    }
+
+    #[test]
+    fn a_plan_change_waits_for_the_office_before_another_is_filed() {
+        let open = with_open(Abroad, &[RequestKind::PlanChange], false);
+        assert_eq!(
+            Abroad.apply(ChangePlan, &owner(), &open),
+            Err(TransitionError::RequestOpen)
+        );
+        assert_eq!(Abroad.apply(CheckIn, &owner(), &open), Ok(Abroad));
+        assert_eq!(Abroad.apply(DecideRequest, &office(), &open), Ok(Abroad));
+        assert_eq!(
+            Abroad.apply(DecideRequest, &deciding_reviewer(), &open),
+            Err(TransitionError::Forbidden)
+        );
+    }
+
+    #[test]
+    fn requests_are_not_decided_once_the_application_has_ended_without_an_exchange() {
+        for status in [Rejected, NotAdmitted, Abandoned, Cancelled] {
+            let open = with_open(status, &[RequestKind::Budget], false);
+            assert!(matches!(
+                status.apply(DecideRequest, &office(), &open),
+                Err(TransitionError::NotAllowed { .. })
+            ));
+        }
+        let funding = with_open(Completed, &[RequestKind::Funding], false);
+        assert_eq!(
+            Completed.apply(DecideRequest, &office(), &funding),
+            Ok(Completed)
+        );
     }
 
     fn owner() -> Actor {
@@ -1197,7 +1506,8 @@ mod tests {
     }
 
     #[test]
-    fn cancelling_before_departure_ends_the_application() {
+    fn cancelling_before_departure_is_asked_by_the_student_and_ends_the_application_when_approved()
+    {
         for status in [
             AdmittedFirstChoice,
             AdmittedSecondChoice,
@@ -1205,13 +1515,22 @@ mod tests {
             ReadyToDepart,
         ] {
             assert_eq!(
+                status.apply(RequestPreDepartureChange, &owner(), &Facts::default()),
+                Ok(status)
+            );
+            assert_eq!(
                 status.apply(CancelBeforeDeparture, &owner(), &Facts::default()),
+                Err(TransitionError::Forbidden)
+            );
+            let asked = with_open(status, &[RequestKind::ChangeBeforeDeparture], true);
+            assert_eq!(
+                status.apply(CancelBeforeDeparture, &office(), &asked),
                 Ok(Cancelled)
             );
         }
         assert!(
             Abroad
-                .apply(CancelBeforeDeparture, &owner(), &Facts::default())
+                .apply(RequestPreDepartureChange, &owner(), &Facts::default())
                 .is_err()
         );
         assert!(!Cancelled.is_active());

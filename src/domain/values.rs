@@ -74,11 +74,17 @@ pub enum ValueError {
     /// A code that is not one of the options offered.
     #[error("not one of the options offered")]
     UnknownOption,
+    /// A bank account that is not 10–30 digits.
+    #[error("a bank account number is 10 to 30 digits")]
+    BankAccountFormat,
+    /// A flight or train number that is not letters and digits.
+    #[error("a flight or train number is letters and digits")]
+    TransportFormat,
 }
 
 impl ValueError {
     /// Every variant, for the catalogue test.
-    pub const ALL: [ValueError; 19] = [
+    pub const ALL: [ValueError; 21] = [
         ValueError::Empty,
         ValueError::TooLong,
         ValueError::IdCardFormat,
@@ -98,6 +104,8 @@ impl ValueError {
         ValueError::DateFormat,
         ValueError::DateOrder,
         ValueError::UnknownOption,
+        ValueError::BankAccountFormat,
+        ValueError::TransportFormat,
     ];
 
     /// The catalogue key of the message shown to the user.
@@ -122,6 +130,8 @@ impl ValueError {
             ValueError::DateFormat => "err.date.format",
             ValueError::DateOrder => "err.date.order",
             ValueError::UnknownOption => "err.option.unknown",
+            ValueError::BankAccountFormat => "err.bank_account.format",
+            ValueError::TransportFormat => "err.transport.format",
         }
     }
 }
@@ -129,7 +139,7 @@ impl ValueError {
 /// Trims and folds compatibility characters (full-width digits and letters, `＠`, `．`, the
 /// ideographic space) to their ASCII forms: Chinese input methods produce them easily, and
 /// they are never what the value means.
-fn fold(input: &str) -> String {
+pub(crate) fn fold(input: &str) -> String {
     input.nfkc().collect::<String>().trim().to_owned()
 }
 
@@ -656,13 +666,29 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, ValueError> {
         .map_err(|_| ValueError::DateFormat)
 }
 
-/// A period of whole days, `from` to `to` inclusive, never reversed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// A period of whole days, `from` to `to` inclusive, never reversed (also when read back:
+/// deserialising goes through [`DateRange::new`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawDateRange")]
 pub struct DateRange {
     /// The first day.
     pub from: NaiveDate,
     /// The last day (may equal `from`).
     pub to: NaiveDate,
+}
+
+/// A stored range before its order is checked.
+#[derive(Deserialize)]
+struct RawDateRange {
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+impl TryFrom<RawDateRange> for DateRange {
+    type Error = ValueError;
+    fn try_from(raw: RawDateRange) -> Result<Self, ValueError> {
+        DateRange::new(raw.from, raw.to)
+    }
 }
 
 impl DateRange {

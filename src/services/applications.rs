@@ -35,6 +35,7 @@ pub fn facts(app: &ApplicationRow, open_supplements: bool) -> Facts {
         has_open_supplement_request: open_supplements,
         stage_phase: app.status().review_phase().unwrap_or(Phase::Application),
         admitted_second_choice: app.status() == Status::AdmittedSecondChoice,
+        ..Facts::default()
     }
 }
 
