@@ -29,8 +29,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use crate::config::Config;
 
 /// The columns that hold storage keys of attachment files.
-pub const FILE_COLUMNS: [(&str, &str); 2] =
-    [("attachments", "storage_key"), ("students", "photo_key")];
+pub const FILE_COLUMNS: [(&str, &str); 3] = [
+    ("attachments", "storage_key"),
+    ("students", "photo_key"),
+    ("self_arranged_proposals", "proof_key"),
+];
 
 const MANIFEST: &str = "manifest.json";
 const SQLITE_FILE: &str = "database.sqlite";

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod admission;
+pub mod after_admission;
 pub mod applications;
 pub mod dicts;
 pub mod migrate;

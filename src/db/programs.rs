@@ -273,7 +273,7 @@ const SCHOOL_COLUMNS: [&str; 7] = [
 ];
 
 /// The columns of [`AttachmentType`], in its order.
-const ATTACHMENT_TYPE_COLUMNS: [&str; 9] = [
+pub(crate) const ATTACHMENT_TYPE_COLUMNS: [&str; 9] = [
     "id",
     "program_id",
     "name_zh",
@@ -334,6 +334,8 @@ pub async fn attachment_types(db: &Db, program_id: i64) -> DbResult<Vec<Attachme
             .columns(ATTACHMENT_TYPE_COLUMNS)
             .from("attachment_types")
             .and_where(Expr::col("program_id").eq(program_id))
+            // 行前材料 and 返校材料 types belong to later parts of the journey.
+            .and_where(Expr::col("phase").eq("application"))
             .order_by("sort_order", Order::Asc)
             .order_by("id", Order::Asc)
             .to_owned(),
@@ -839,6 +841,8 @@ pub async fn attachment_types_in(tx: &mut Tx, program_id: i64) -> DbResult<Vec<A
             .columns(ATTACHMENT_TYPE_COLUMNS)
             .from("attachment_types")
             .and_where(Expr::col("program_id").eq(program_id))
+            // 行前材料 and 返校材料 types belong to later parts of the journey.
+            .and_where(Expr::col("phase").eq("application"))
             .order_by("sort_order", Order::Asc)
             .order_by("id", Order::Asc)
             .to_owned(),

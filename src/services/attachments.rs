@@ -335,29 +335,19 @@ pub async fn remove_orphans(db: &Db, storage: &Storage) -> ServiceResult<usize> 
     if on_disk.is_empty() {
         return Ok(0);
     }
-    let mut named: std::collections::HashSet<String> = db
-        .all::<(String,)>(
-            &Query::select()
-                .column("storage_key")
-                .from("attachments")
-                .to_owned(),
-        )
-        .await?
-        .into_iter()
-        .map(|(k,)| k)
-        .collect();
-    named.extend(
-        db.all::<(String,)>(
-            &Query::select()
-                .column("photo_key")
-                .from("students")
-                .and_where(Expr::col("photo_key").is_not_null())
-                .to_owned(),
-        )
-        .await?
-        .into_iter()
-        .map(|(k,)| k),
-    );
+    let mut named = std::collections::HashSet::new();
+    for (table, column) in crate::backup::FILE_COLUMNS {
+        let keys = db
+            .all::<(String,)>(
+                &Query::select()
+                    .column(column)
+                    .from(table)
+                    .and_where(Expr::col(column).is_not_null())
+                    .to_owned(),
+            )
+            .await?;
+        named.extend(keys.into_iter().map(|(k,)| k));
+    }
     let mut removed = 0;
     for key in on_disk {
         // Only our own keys: anything else in the folder is not ours to remove.
