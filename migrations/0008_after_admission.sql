@@ -28,6 +28,8 @@ CREATE TABLE exchange_plans (
     departed_on TEXT,
     destination_city TEXT NOT NULL DEFAULT '',
     returned_on TEXT,
+    -- 交流总结, as filed with the return formalities.
+    summary TEXT NOT NULL DEFAULT '',
     updated_at @TS@ NOT NULL
 );
 CREATE INDEX exchange_plans_departed ON exchange_plans (departed_on);

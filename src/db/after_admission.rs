@@ -198,6 +198,32 @@ pub async fn save_plan(tx: &mut Tx, plan: &PlanRow) -> DbResult<()> {
     Ok(())
 }
 
+/// Keeps the 交流总结 filed with the return (the plan exists by then).
+pub async fn save_summary(tx: &mut Tx, application_id: i64, summary: &str) -> DbResult<()> {
+    tx.update(
+        Query::update()
+            .table("exchange_plans")
+            .value("summary", summary)
+            .and_where(Expr::col("application_id").eq(application_id)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The 交流总结 of an application ('' before the return is filed).
+pub async fn summary(db: &Db, application_id: i64) -> DbResult<String> {
+    Ok(db
+        .scalar::<String>(
+            &Query::select()
+                .column("summary")
+                .from("exchange_plans")
+                .and_where(Expr::col("application_id").eq(application_id))
+                .to_owned(),
+        )
+        .await?
+        .unwrap_or_default())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests
 

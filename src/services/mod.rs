@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod admission;
+pub mod after_admission;
 pub mod applications;
 pub mod attachments;
 pub mod audit;
