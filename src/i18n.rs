@@ -29,6 +29,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("i18n/reports.tsv", include_str!("../i18n/reports.tsv")),
     ("i18n/api.tsv", include_str!("../i18n/api.tsv")),
     ("i18n/pdf.tsv", include_str!("../i18n/pdf.tsv")),
+    ("i18n/journey.tsv", include_str!("../i18n/journey.tsv")),
 ];
 
 /// One catalogue entry: (Chinese, English).

@@ -89,6 +89,19 @@ pub async fn document_types(
     .await
 }
 
+/// A document type of a program, whatever its phase.
+pub async fn any_type(db: &Db, program_id: i64, type_id: i64) -> DbResult<Option<AttachmentType>> {
+    db.optional(
+        &Query::select()
+            .columns(ATTACHMENT_TYPE_COLUMNS)
+            .from("attachment_types")
+            .and_where(Expr::col("program_id").eq(program_id))
+            .and_where(Expr::col("id").eq(type_id))
+            .to_owned(),
+    )
+    .await
+}
+
 // ---------------------------------------------------------------------------------------------
 // The exchange's dates
 

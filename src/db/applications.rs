@@ -246,6 +246,8 @@ pub struct AttachmentRow {
     pub application_id: i64,
     pub attachment_type_id: Option<i64>,
     pub supplement_request_id: Option<i64>,
+    /// The after-admission request this file supports (the proof of a change).
+    pub request_id: Option<i64>,
     #[serde(skip)]
     pub storage_key: String,
     pub original_name: String,
@@ -255,11 +257,12 @@ pub struct AttachmentRow {
     pub created_at: DateTime<Utc>,
 }
 
-const ATTACHMENT_COLUMNS: [&str; 10] = [
+const ATTACHMENT_COLUMNS: [&str; 11] = [
     "id",
     "application_id",
     "attachment_type_id",
     "supplement_request_id",
+    "request_id",
     "storage_key",
     "original_name",
     "format",

@@ -676,13 +676,15 @@ pub async fn decide_request(
         is_owner: app.student_id == office.user_id,
         ..actor
     };
-    app.status()
-        .apply(Action::DecideRequest, &actor, &facts)
-        .map_err(|e| ServiceError::Refused(e.code()))?;
+    // A request decided meanwhile is a conflict (someone was first), checked before the rules
+    // that its decision has changed.
     let to = request
         .status()
         .decide(decision)
         .map_err(|e| ServiceError::Conflict(e.code()))?;
+    app.status()
+        .apply(Action::DecideRequest, &actor, &facts)
+        .map_err(|e| ServiceError::Refused(e.code()))?;
     let approval = match (decision, kind) {
         (RequestDecision::Approve, RequestKind::Budget | RequestKind::Funding) => {
             let asked = asked_lines(&request, kind);

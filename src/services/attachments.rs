@@ -12,16 +12,19 @@ use super::applications::facts;
 use super::audit::{self, Who};
 use super::{ServiceError, ServiceResult};
 use crate::db::applications::{self as apps, ApplicationRow, AttachmentRow};
-use crate::db::{Db, programs, students};
+use crate::db::{Db, after_admission, programs, students};
 use crate::domain::FieldErrors;
 use crate::domain::files::{FileFormat, check_upload, clean_file_name, download_name};
-use crate::domain::status::{Action, Actor};
+use crate::domain::status::{Action, Actor, Phase};
+use crate::services::after_admission::documents_open;
 use crate::storage::Storage;
 
-/// What an upload is for: a configured attachment type, or a reviewer's request.
+/// What an upload is for: a configured attachment type, a document type of a later part of
+/// the journey (行前材料, 返校材料), or a reviewer's request.
 #[derive(Debug, Clone, Copy)]
 pub enum Slot {
     Type(i64),
+    Document(i64),
     Supplement(i64),
 }
 
@@ -29,7 +32,7 @@ impl Slot {
     /// The form field the error is shown beside.
     pub fn field(self) -> String {
         match self {
-            Slot::Type(t) => format!("attachment_{t}"),
+            Slot::Type(t) | Slot::Document(t) => format!("attachment_{t}"),
             Slot::Supplement(s) => format!("supplement_{s}"),
         }
     }
@@ -72,6 +75,15 @@ pub async fn upload(
                 .into_iter()
                 .find(|t| t.id == type_id)
                 .ok_or(ServiceError::NotFound)?;
+            (
+                t.formats(),
+                u64::try_from(t.max_bytes).unwrap_or(0),
+                Some(type_id),
+                None,
+            )
+        }
+        Slot::Document(type_id) => {
+            let t = document_type(db, &app, type_id).await?;
             (
                 t.formats(),
                 u64::try_from(t.max_bytes).unwrap_or(0),
@@ -127,6 +139,29 @@ pub async fn upload(
     apps::attachment(db, app_id, id)
         .await?
         .ok_or(ServiceError::NotFound)
+}
+
+/// A 行前材料 or 返校材料 type of the application's program whose documents are open now;
+/// NotFound for a type of another program, Refused outside that part of the journey.
+async fn document_type(
+    db: &Db,
+    app: &ApplicationRow,
+    type_id: i64,
+) -> ServiceResult<programs::AttachmentType> {
+    for phase in [Phase::PreDeparture, Phase::Return] {
+        if let Some(t) = after_admission::document_types(db, app.program_id, phase)
+            .await?
+            .into_iter()
+            .find(|t| t.id == type_id)
+        {
+            return if documents_open(phase, app.status()) {
+                Ok(t)
+            } else {
+                Err(ServiceError::Refused("err.journey.documents_closed"))
+            };
+        }
+    }
+    Err(ServiceError::NotFound)
 }
 
 /// The row of a checked upload, before its file is stored.
@@ -241,11 +276,23 @@ pub async fn delete(
     let file = apps::attachment(db, app_id, attachment_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    app.status()
-        .apply(Action::Edit, &Actor::student(true), &facts(&app, false))
-        .map_err(|e| ServiceError::Refused(e.code()))?;
-    if file.supplement_request_id.is_some() {
+    if file.supplement_request_id.is_some() || file.request_id.is_some() {
         return Err(ServiceError::Refused("err.attachment.supplement_kept"));
+    }
+    let is_document = match file.attachment_type_id {
+        Some(type_id) => !programs::attachment_types(db, app.program_id)
+            .await?
+            .iter()
+            .any(|t| t.id == type_id),
+        None => false,
+    };
+    if is_document {
+        // 行前材料删除 / 返校材料: while that part of the journey is open.
+        document_type(db, &app, file.attachment_type_id.unwrap_or_default()).await?;
+    } else {
+        app.status()
+            .apply(Action::Edit, &Actor::student(true), &facts(&app, false))
+            .map_err(|e| ServiceError::Refused(e.code()))?;
     }
     let mut tx = db.begin().await?;
     tx.delete(
@@ -293,10 +340,8 @@ pub async fn download(
         .unwrap_or_default();
     let (type_name, index) = match (file.attachment_type_id, file.supplement_request_id) {
         (Some(type_id), _) => {
-            let name = programs::attachment_types(db, app.program_id)
+            let name = after_admission::any_type(db, app.program_id, type_id)
                 .await?
-                .into_iter()
-                .find(|t| t.id == type_id)
                 .map(|t| t.name_zh)
                 .unwrap_or_default();
             let siblings = apps::attachments(db, app.id).await?;

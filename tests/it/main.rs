@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod admission;
+mod after_admission;
 mod api;
 mod attacks;
 mod bench_data;
