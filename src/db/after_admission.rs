@@ -911,3 +911,42 @@ pub async fn journeys(
     }
     db.all(&q).await
 }
+
+/// A draft whose program's registration closes before `until` (and has not closed yet).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClosingDraftRow {
+    pub application_id: i64,
+    pub student_id: i64,
+    pub program_id: i64,
+    pub program_name_zh: String,
+    pub reg_end: DateTime<Utc>,
+}
+
+/// The drafts whose registration closes between `now` and `until`.
+pub async fn closing_drafts(
+    db: &Db,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> DbResult<Vec<ClosingDraftRow>> {
+    db.all(
+        &Query::select()
+            .expr_as(Expr::col(("a", "id")), "application_id")
+            .expr_as(Expr::col(("a", "student_id")), "student_id")
+            .expr_as(Expr::col(("p", "id")), "program_id")
+            .expr_as(Expr::col(("p", "name_zh")), "program_name_zh")
+            .expr_as(Expr::col(("p", "reg_end")), "reg_end")
+            .from_as("applications", "a")
+            .join_as(
+                JoinType::InnerJoin,
+                "programs",
+                "p",
+                Expr::col(("p", "id")).equals(("a", "program_id")),
+            )
+            .and_where(Expr::col(("a", "status")).eq(crate::domain::Status::Draft.code()))
+            .and_where(Expr::col(("p", "reg_end")).gte(now))
+            .and_where(Expr::col(("p", "reg_end")).lt(until))
+            .order_by(("a", "id"), Order::Asc)
+            .to_owned(),
+    )
+    .await
+}

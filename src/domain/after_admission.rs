@@ -1203,6 +1203,146 @@ impl SelfArranged {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The student's next step, and reminders
+
+/// What the rules know of one application when saying what comes next.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub status: Option<super::Status>,
+    /// The registration deadline (China date), for drafts.
+    pub reg_end: Option<NaiveDate>,
+    /// The planned exchange.
+    pub plan: Option<DateRange>,
+    /// The departure the office confirmed.
+    pub departed: Option<NaiveDate>,
+    /// Days the student checked in on, oldest first.
+    pub check_ins: Vec<NaiveDate>,
+    pub check_in_rule: CheckInRule,
+    /// A 派出确认 is waiting for the office.
+    pub departure_filed: bool,
+    /// The program offers a subsidy not yet asked for.
+    pub funding_open: bool,
+}
+
+/// The next thing the student has to do, with its due day when there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextStep {
+    pub action: super::Action,
+    pub due: Option<NaiveDate>,
+    pub overdue: bool,
+}
+
+impl Progress {
+    /// What the student should do next, or `None` while the application waits on others.
+    pub fn next_step(&self, today: NaiveDate) -> Option<NextStep> {
+        use super::{Action as A, Status as S};
+        let step = |action, due: Option<NaiveDate>| {
+            Some(NextStep {
+                action,
+                due,
+                overdue: due.is_some_and(|d| today > d),
+            })
+        };
+        match self.status? {
+            S::Draft => step(A::Submit, self.reg_end),
+            S::Returned => step(A::Resubmit, self.reg_end),
+            S::AdmittedFirstChoice | S::AdmittedSecondChoice => {
+                step(A::SubmitPreDeparture, self.plan.map(|p| p.from))
+            }
+            S::ReadyToDepart if !self.departure_filed => {
+                step(A::ConfirmDeparture, self.plan.map(|p| p.from))
+            }
+            S::Abroad => {
+                let departed = self.departed.or(self.plan.map(|p| p.from))?;
+                let end = self.plan.map(|p| p.to);
+                if let Some(end) = end
+                    && today > end
+                {
+                    return step(A::SubmitReturn, Some(end));
+                }
+                let due = self.check_in_rule.next(
+                    departed,
+                    end.unwrap_or(NaiveDate::MAX),
+                    &self.check_ins,
+                    today,
+                );
+                match due.next_due {
+                    // A check-in is shown from a week before it falls due.
+                    Some(d) if today + chrono::Days::new(7) >= d => step(A::CheckIn, Some(d)),
+                    _ => step(A::SubmitReturn, end),
+                }
+            }
+            S::ReturnReview | S::Completed if self.funding_open => step(A::ApplyFunding, None),
+            _ => None,
+        }
+    }
+}
+
+coded_enum! {
+    /// A reminder the daily job sends to the message centre.
+    pub enum ReminderKind: "reminder" {
+        /// 报名截止前 3 天, the draft is not submitted.
+        DraftThreeDays = "draft_3d",
+        /// 报名截止前 1 天.
+        DraftOneDay = "draft_1d",
+        /// A check-in falls due today.
+        CheckInDue = "check_in_due",
+        /// A check-in is overdue.
+        CheckInOverdue = "check_in_overdue",
+        /// Past the planned return without 返校手续.
+        ReturnOverdue = "return_overdue",
+    }
+}
+
+impl Progress {
+    /// The reminders due today for this application, each with the key that makes it once
+    /// only: the kind, the application and the day it is about.
+    pub fn reminders(&self, application_id: i64, today: NaiveDate) -> Vec<(ReminderKind, String)> {
+        use super::Status as S;
+        let key = |kind: ReminderKind, day: NaiveDate| {
+            (kind, format!("{}:{application_id}:{day}", kind.code()))
+        };
+        let mut out = Vec::new();
+        match self.status {
+            Some(S::Draft) => {
+                if let Some(end) = self.reg_end
+                    && end >= today
+                {
+                    let left = (end - today).num_days();
+                    if left <= 1 {
+                        out.push(key(ReminderKind::DraftOneDay, end));
+                    } else if left <= 3 {
+                        out.push(key(ReminderKind::DraftThreeDays, end));
+                    }
+                }
+            }
+            Some(S::Abroad) => {
+                let end = self.plan.map(|p| p.to);
+                if let Some(end) = end
+                    && today > end
+                {
+                    out.push(key(ReminderKind::ReturnOverdue, end));
+                } else if let Some(departed) = self.departed.or(self.plan.map(|p| p.from)) {
+                    let due = self.check_in_rule.next(
+                        departed,
+                        end.unwrap_or(NaiveDate::MAX),
+                        &self.check_ins,
+                        today,
+                    );
+                    match due.next_due {
+                        Some(d) if d == today => out.push(key(ReminderKind::CheckInDue, d)),
+                        Some(d) if today > d => out.push(key(ReminderKind::CheckInOverdue, d)),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1735,5 +1875,113 @@ mod tests {
             codes(&bad),
             [("cap_budget_travel".to_owned(), "err.number.format")]
         );
+    }
+
+    fn progress(status: crate::domain::Status) -> Progress {
+        Progress {
+            status: Some(status),
+            reg_end: Some(d("2027-03-10")),
+            plan: Some(plan()),
+            check_in_rule: CheckInRule::default(),
+            ..Progress::default()
+        }
+    }
+
+    #[test]
+    fn the_next_step_follows_the_journey_with_its_due_day() {
+        use crate::domain::{Action as A, Status as S};
+        let step =
+            |p: &Progress, today: &str| p.next_step(d(today)).map(|s| (s.action, s.due, s.overdue));
+        assert_eq!(
+            step(&progress(S::Draft), "2027-03-01"),
+            Some((A::Submit, Some(d("2027-03-10")), false))
+        );
+        assert_eq!(step(&progress(S::UnderReview), "2027-03-01"), None);
+        assert_eq!(
+            step(&progress(S::AdmittedFirstChoice), "2027-06-01"),
+            Some((A::SubmitPreDeparture, Some(d("2027-09-01")), false))
+        );
+        assert_eq!(step(&progress(S::PreDeparture), "2027-06-01"), None);
+        assert_eq!(
+            step(&progress(S::ReadyToDepart), "2027-09-02"),
+            Some((A::ConfirmDeparture, Some(d("2027-09-01")), true))
+        );
+        let filed = Progress {
+            departure_filed: true,
+            ..progress(S::ReadyToDepart)
+        };
+        assert_eq!(step(&filed, "2027-08-20"), None);
+        let abroad = Progress {
+            departed: Some(d("2027-08-28")),
+            ..progress(S::Abroad)
+        };
+        assert_eq!(
+            step(&abroad, "2027-08-29"),
+            Some((A::CheckIn, Some(d("2027-08-31")), false))
+        );
+        assert_eq!(
+            step(&abroad, "2027-09-02"),
+            Some((A::CheckIn, Some(d("2027-08-31")), true))
+        );
+        let checked = Progress {
+            check_ins: vec![d("2027-08-30")],
+            ..abroad.clone()
+        };
+        assert_eq!(
+            step(&checked, "2027-09-05"),
+            Some((A::SubmitReturn, Some(d("2028-01-20")), false))
+        );
+        assert_eq!(
+            step(&checked, "2027-09-25"),
+            Some((A::CheckIn, Some(d("2027-09-29")), false))
+        );
+        assert_eq!(
+            step(&checked, "2028-01-25"),
+            Some((A::SubmitReturn, Some(d("2028-01-20")), true))
+        );
+        let funded = Progress {
+            funding_open: true,
+            ..progress(S::Completed)
+        };
+        assert_eq!(
+            step(&funded, "2028-03-01"),
+            Some((A::ApplyFunding, None, false))
+        );
+        assert_eq!(step(&progress(S::Completed), "2028-03-01"), None);
+    }
+
+    #[test]
+    fn reminders_are_keyed_by_what_and_which_day_so_each_goes_once() {
+        use crate::domain::Status as S;
+        let kinds = |p: &Progress, today: &str| -> Vec<String> {
+            p.reminders(7, d(today))
+                .into_iter()
+                .map(|(_, k)| k)
+                .collect()
+        };
+        let draft = progress(S::Draft);
+        assert!(kinds(&draft, "2027-03-01").is_empty());
+        assert_eq!(kinds(&draft, "2027-03-07"), ["draft_3d:7:2027-03-10"]);
+        assert_eq!(kinds(&draft, "2027-03-08"), ["draft_3d:7:2027-03-10"]);
+        assert_eq!(kinds(&draft, "2027-03-09"), ["draft_1d:7:2027-03-10"]);
+        assert!(
+            kinds(&draft, "2027-03-11").is_empty(),
+            "nothing after the deadline"
+        );
+        let abroad = Progress {
+            departed: Some(d("2027-08-28")),
+            ..progress(S::Abroad)
+        };
+        assert!(kinds(&abroad, "2027-08-30").is_empty());
+        assert_eq!(kinds(&abroad, "2027-08-31"), ["check_in_due:7:2027-08-31"]);
+        assert_eq!(
+            kinds(&abroad, "2027-09-03"),
+            ["check_in_overdue:7:2027-08-31"]
+        );
+        assert_eq!(
+            kinds(&abroad, "2028-01-21"),
+            ["return_overdue:7:2028-01-20"]
+        );
+        assert!(kinds(&progress(S::Completed), "2028-01-21").is_empty());
     }
 }

@@ -726,6 +726,11 @@ pub fn china_today() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
+/// The day in China (UTC+8) of a moment: deadlines stored as instants are compared by it.
+pub fn china_date(t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (t + chrono::Duration::hours(8)).date_naive()
+}
+
 /// The age in whole years on `on` of someone born on `birth`.
 pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
     let had_birthday = (on.month(), on.day()) >= (birth.month(), birth.day());

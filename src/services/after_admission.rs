@@ -26,8 +26,9 @@ use crate::db::{Db, Tx, dicts, programs};
 use crate::domain::FieldErrors;
 use crate::domain::after_admission::{
     ApprovedLine, Budget, CheckIn, CheckInForm, Departure, DepartureForm, Funding, MoneyLine,
-    PlanChange, PlanChangeForm, PreDepartureChange, PreDepartureChangeForm, RequestDecision,
-    RequestKind, RequestStatus, ReturnFiling, ReturnForm, parse_approval,
+    NextStep, PlanChange, PlanChangeForm, PreDepartureChange, PreDepartureChangeForm, Progress,
+    ReminderKind, RequestDecision, RequestKind, RequestStatus, ReturnFiling, ReturnForm,
+    parse_approval,
 };
 use crate::domain::files::{FileFormat, check_upload, clean_file_name};
 use crate::domain::status::{Action, Actor, Facts, Phase, RequestFacts, Role, Status};
@@ -926,6 +927,293 @@ pub async fn check_in(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The student's to-do list, the reminder job and 在外学生
+
+/// What the journey rules know of one application in the lists.
+pub fn progress_of(row: &db::JourneyRow, check_ins: Vec<NaiveDate>) -> Progress {
+    Progress {
+        status: Status::from_code(&row.status),
+        reg_end: None,
+        plan: row
+            .start()
+            .zip(row.end())
+            .and_then(|(from, to)| DateRange::new(from, to).ok()),
+        departed: row.departed(),
+        check_ins,
+        check_in_rule: row.check_in_rule(),
+        departure_filed: false,
+        funding_open: false,
+    }
+}
+
+/// The statuses in which an application is somewhere after admission.
+pub const AFTER_ADMISSION: [Status; 6] = [
+    Status::AdmittedFirstChoice,
+    Status::AdmittedSecondChoice,
+    Status::PreDeparture,
+    Status::ReadyToDepart,
+    Status::Abroad,
+    Status::ReturnReview,
+];
+
+/// One line of the student's to-do list.
+#[derive(Debug, Clone)]
+pub struct Todo {
+    pub application_id: i64,
+    pub program_name_zh: String,
+    pub program_name_en: String,
+    pub step: NextStep,
+}
+
+/// The next thing to do for each of the student's active applications, soonest due first.
+pub async fn todos(db: &Db, student_id: i64, today: NaiveDate) -> ServiceResult<Vec<Todo>> {
+    let mut out = Vec::new();
+    for app in apps::list_for_student(db, student_id).await? {
+        let status = app.status();
+        if status.is_terminal() && status != Status::Completed {
+            continue;
+        }
+        let Some(program) = programs::by_id(db, app.program_id).await? else {
+            continue;
+        };
+        let settings = db::settings(db, app.program_id).await?;
+        let requests = db::requests(db, app.id).await?;
+        let rf = request_facts(&requests, settings.as_ref());
+        let plan = db::plan(db, app.id).await?;
+        let range = |start: Option<NaiveDate>, end: Option<NaiveDate>| {
+            start.zip(end).and_then(|(f, t)| DateRange::new(f, t).ok())
+        };
+        let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let progress = Progress {
+            status: Some(status),
+            reg_end: Some(crate::domain::values::china_date(program.reg_end)),
+            plan: match &plan {
+                Some(p) => range(p.start(), p.end()),
+                None => range(parse(&program.start_date), parse(&program.end_date)),
+            },
+            departed: plan.as_ref().and_then(PlanRow::departed),
+            check_ins: db::check_ins(db, app.id)
+                .await?
+                .iter()
+                .filter_map(db::CheckInRow::day)
+                .collect(),
+            check_in_rule: settings
+                .as_ref()
+                .map(JourneySettingsRow::check_in_rule)
+                .unwrap_or_default(),
+            departure_filed: rf.is_open(RequestKind::Departure),
+            funding_open: rf.funding_offered
+                && !rf.is_open(RequestKind::Funding)
+                && !rf.approved.contains(&RequestKind::Funding),
+        };
+        if let Some(step) = progress.next_step(today) {
+            out.push(Todo {
+                application_id: app.id,
+                program_name_zh: app.program_name_zh,
+                program_name_en: app.program_name_en,
+                step,
+            });
+        }
+    }
+    out.sort_by_key(|t| (t.step.due.is_none(), t.step.due, t.application_id));
+    Ok(out)
+}
+
+/// The daily reminder job: drafts 3 days and 1 day before their registration closes, check-ins
+/// due and overdue, returns overdue. Each reminder is recorded with its key in the transaction
+/// that writes the message, so a second run (or a restart, or a second server) sends nothing
+/// twice. Returns how many messages went out.
+pub async fn run_reminders(db: &Db, now: chrono::DateTime<chrono::Utc>) -> ServiceResult<usize> {
+    let today = crate::domain::values::china_date(now);
+    let mut due: Vec<(i64, ReminderKind, String, String, i64)> = Vec::new();
+    for d in db::closing_drafts(db, now, now + chrono::Duration::days(4)).await? {
+        let progress = Progress {
+            status: Some(Status::Draft),
+            reg_end: Some(crate::domain::values::china_date(d.reg_end)),
+            ..Progress::default()
+        };
+        for (kind, key) in progress.reminders(d.application_id, today) {
+            due.push((
+                d.student_id,
+                kind,
+                key,
+                d.program_name_zh.clone(),
+                d.application_id,
+            ));
+        }
+    }
+    for row in db::journeys(db, &[Status::Abroad.code()], None).await? {
+        let checks: Vec<NaiveDate> = db::check_ins(db, row.application_id)
+            .await?
+            .iter()
+            .filter_map(db::CheckInRow::day)
+            .collect();
+        for (kind, key) in progress_of(&row, checks).reminders(row.application_id, today) {
+            due.push((
+                row.student_id,
+                kind,
+                key,
+                row.program_name_zh.clone(),
+                row.application_id,
+            ));
+        }
+    }
+    let mut sent = 0;
+    for (user_id, kind, key, program, app_id) in due {
+        let mut tx = db.begin().await?;
+        if db::mark_reminder_sent(&mut tx, &key, user_id).await? {
+            let (title, body, link) = reminder_text(kind, &program, app_id);
+            Notifier::send(
+                &mut tx,
+                &Note {
+                    user_id,
+                    title,
+                    body,
+                    link,
+                },
+            )
+            .await?;
+            sent += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(sent)
+}
+
+fn reminder_text(kind: ReminderKind, program: &str, app_id: i64) -> (String, String, String) {
+    let link = format!("/applications/{app_id}");
+    let (title, body) = match kind {
+        ReminderKind::DraftThreeDays => (
+            "报名即将截止",
+            format!("{program}的报名将在 3 天内截止，您的申请尚未提交，请尽快完成并提交。"),
+        ),
+        ReminderKind::DraftOneDay => (
+            "报名明天截止",
+            format!("{program}的报名明天截止，您的申请尚未提交。"),
+        ),
+        ReminderKind::CheckInDue => (
+            "今天请完成境外打卡",
+            format!("{program}：今天是境外打卡的截止日期，请在系统中完成打卡。"),
+        ),
+        ReminderKind::CheckInOverdue => (
+            "境外打卡已逾期",
+            format!("{program}：您的境外打卡已逾期，请尽快完成打卡并报告平安。"),
+        ),
+        ReminderKind::ReturnOverdue => (
+            "请尽快办理返校手续",
+            format!("{program}：交流计划已结束，请尽快办理返校手续并填写交流总结。"),
+        ),
+    };
+    (title.to_owned(), body, link)
+}
+
+/// One student in the 在外学生 lists.
+#[derive(Debug, Clone)]
+pub struct AbroadLine {
+    pub row: db::JourneyRow,
+    pub next_check_in: Option<NaiveDate>,
+    pub check_in_overdue: bool,
+}
+
+/// 在外学生: who is abroad (by country or region), who departs soon, who has not checked in by
+/// the due day, who is past the return without 返校手续, and who came back recently.
+#[derive(Debug, Clone, Default)]
+pub struct AbroadNow {
+    pub abroad: Vec<AbroadLine>,
+    pub departing: Vec<AbroadLine>,
+    pub not_checked_in: Vec<AbroadLine>,
+    pub overdue_return: Vec<AbroadLine>,
+    pub back: Vec<AbroadLine>,
+    /// (country or region code, students abroad), most first.
+    pub by_country: Vec<(String, usize)>,
+}
+
+/// The 在外学生 lists for the office (every college) or a college reviewer (their colleges).
+pub async fn abroad_now(db: &Db, viewer: &Reviewer, today: NaiveDate) -> ServiceResult<AbroadNow> {
+    if !viewer.is_office()
+        && !viewer.roles.contains(&Role::CollegeReviewer)
+        && !viewer.sees_every_college()
+    {
+        return Err(ServiceError::NotFound);
+    }
+    let colleges = (!viewer.sees_every_college()).then_some(viewer.college_ids.as_slice());
+    let statuses = [
+        Status::ReadyToDepart.code(),
+        Status::Abroad.code(),
+        Status::ReturnReview.code(),
+        Status::Completed.code(),
+    ];
+    let mut out = AbroadNow::default();
+    for row in db::journeys(db, &statuses, colleges).await? {
+        let status = Status::from_code(&row.status);
+        let checks: Vec<NaiveDate> = if status == Some(Status::Abroad) {
+            db::check_ins(db, row.application_id)
+                .await?
+                .iter()
+                .filter_map(db::CheckInRow::day)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let progress = progress_of(&row, checks.clone());
+        let due = match (
+            progress.departed.or(progress.plan.map(|p| p.from)),
+            progress.plan,
+        ) {
+            (Some(departed), plan) => Some(progress.check_in_rule.next(
+                departed,
+                plan.map_or(NaiveDate::MAX, |p| p.to),
+                &checks,
+                today,
+            )),
+            _ => None,
+        };
+        let line = AbroadLine {
+            next_check_in: due.and_then(|d| d.next_due),
+            check_in_overdue: due.is_some_and(|d| d.overdue),
+            row: row.clone(),
+        };
+        match status {
+            Some(Status::ReadyToDepart)
+                if row
+                    .start()
+                    .is_some_and(|s| s >= today && s <= today + chrono::Days::new(14)) =>
+            {
+                out.departing.push(line);
+            }
+            Some(Status::Abroad) => {
+                if line.check_in_overdue {
+                    out.not_checked_in.push(line.clone());
+                }
+                if row.end().is_some_and(|end| today > end) {
+                    out.overdue_return.push(line.clone());
+                }
+                out.abroad.push(line);
+            }
+            Some(Status::ReturnReview | Status::Completed)
+                if row
+                    .returned_on
+                    .as_deref()
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .is_some_and(|d| d + chrono::Days::new(90) >= today) =>
+            {
+                out.back.push(line);
+            }
+            _ => {}
+        }
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for line in &out.abroad {
+        *counts.entry(line.row.country.clone()).or_default() += 1;
+    }
+    out.by_country = counts.into_iter().collect();
+    out.by_country
+        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out.departing.sort_by_key(|l| l.row.start());
+    Ok(out)
 }
 
 #[cfg(test)]

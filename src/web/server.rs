@@ -132,8 +132,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("Outbound is running at http://{addr}/");
     let app = router(state.clone());
     let purge = tokio::spawn(purge_sessions(state.clone()));
+    let reminders = tokio::spawn(send_reminders(state.clone()));
     serve_on(listener, app, Timeouts::default(), shutdown_signal()).await;
     purge.abort();
+    reminders.abort();
     state.db.close().await;
     Ok(())
 }
@@ -235,6 +237,21 @@ async fn purge_sessions(state: AppState) {
         every.tick().await;
         if let Err(e) = crate::auth::session::purge_expired(&state.db).await {
             tracing::warn!(error = %e, "session purge failed");
+        }
+    }
+}
+
+/// The reminder job: once at start-up (catching up on a day the server was down), then every
+/// hour; each reminder is keyed by its day, so running more often than daily sends nothing twice
+/// and a reminder due today goes out within the hour.
+async fn send_reminders(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match crate::services::after_admission::run_reminders(&state.db, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "reminders sent"),
+            Err(e) => tracing::warn!(error = %e, "the reminder job failed"),
         }
     }
 }

@@ -695,3 +695,198 @@ both!(
         );
     }
 );
+
+/// Takes the admitted demo application abroad: 行前 stages approved, departure on 2027-08-30
+/// confirmed by the office.
+async fn abroad(app: &TestApp) -> apps::ApplicationRow {
+    let db = &app.state.db;
+    let a = admitted(app).await;
+    program_dates(app, a.program_id, "2027-09-01", "2028-01-20").await;
+    let (student, me) = person(app, "2023020105").await;
+    journey::submit_pre_departure(db, &me, student.user_id, a.id, a.version)
+        .await
+        .unwrap();
+    decide_stage(app, a.id, "jwc_officer", Decision::Approve).await;
+    decide_stage(app, a.id, "jwc_officer", Decision::Approve).await;
+    decide_stage(app, a.id, "wsb_officer", Decision::Approve).await;
+    let today = d("2027-08-20");
+    let dep = journey::file_request(
+        db,
+        &app.state.storage,
+        &app.state.key,
+        &me,
+        student.user_id,
+        a.id,
+        RequestKind::Departure,
+        &departure_fields(),
+        None,
+        today,
+    )
+    .await
+    .unwrap();
+    let (office, office_who) = person(app, "gjc_officer").await;
+    let r = journey_db::request(db, a.id, dep).await.unwrap().unwrap();
+    journey::decide_request(
+        db,
+        &office_who,
+        &office,
+        a.id,
+        dep,
+        r.version,
+        RequestDecision::Approve,
+        "",
+        &[],
+        today,
+    )
+    .await
+    .unwrap();
+    row(app, a.id).await
+}
+
+/// 08:00 in China on `day`.
+fn morning(day: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(&format!("{day}T08:00:00+08:00"))
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+async fn message_count(app: &TestApp, user_id: i64, title: &str) -> usize {
+    let rows: Vec<(String,)> = app
+        .state
+        .db
+        .all(
+            &Query::select()
+                .column("title")
+                .from("messages")
+                .and_where(Expr::col("user_id").eq(user_id))
+                .and_where(Expr::col("title").eq(title))
+                .to_owned(),
+        )
+        .await
+        .unwrap();
+    rows.len()
+}
+
+both!(
+    the_reminder_job_run_twice_on_a_day_sends_each_reminder_once,
+    with_demo,
+    |app| {
+        let db = &app.state.db;
+        let a = abroad(&app).await;
+        let (student, _) = person(&app, "2023020105").await;
+        // Departed 2027-08-30: the first check-in is due 2027-09-02.
+        assert_eq!(
+            journey::run_reminders(db, morning("2027-09-01"))
+                .await
+                .unwrap(),
+            0
+        );
+        let first = journey::run_reminders(db, morning("2027-09-02"))
+            .await
+            .unwrap();
+        assert_eq!(first, 1);
+        assert_eq!(
+            journey::run_reminders(db, morning("2027-09-02"))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            message_count(&app, student.user_id, "今天请完成境外打卡").await,
+            1
+        );
+        // Overdue the next days: one overdue reminder, however often the job runs.
+        assert_eq!(
+            journey::run_reminders(db, morning("2027-09-03"))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            journey::run_reminders(db, morning("2027-09-04"))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            message_count(&app, student.user_id, "境外打卡已逾期").await,
+            1
+        );
+        // Past the planned return without 返校手续.
+        assert_eq!(
+            journey::run_reminders(db, morning("2028-01-21"))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            journey::run_reminders(db, morning("2028-01-21"))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            message_count(&app, student.user_id, "请尽快办理返校手续").await,
+            1
+        );
+        assert_eq!(journey_db::reminders_sent_count(db).await.unwrap(), 3);
+        let _ = a;
+    }
+);
+
+both!(
+    abroad_now_and_the_to_do_list_show_the_student_where_they_stand,
+    with_demo,
+    |app| {
+        let db = &app.state.db;
+        let a = abroad(&app).await;
+        let (student, _) = person(&app, "2023020105").await;
+        let (office, _) = person(&app, "gjc_officer").await;
+
+        let now = journey::abroad_now(db, &office, d("2027-09-05"))
+            .await
+            .unwrap();
+        assert_eq!(now.abroad.len(), 1);
+        assert_eq!(now.abroad[0].row.application_id, a.id);
+        assert_eq!(
+            now.not_checked_in.len(),
+            1,
+            "the check-in was due on 2027-09-02"
+        );
+        assert!(now.overdue_return.is_empty());
+        assert_eq!(now.by_country.iter().map(|(_, n)| n).sum::<usize>(), 1);
+
+        // A college reviewer of another college sees nobody; the student's own college does.
+        let (other_college, _) = person(&app, "wxy_reviewer").await;
+        let (own_college, _) = person(&app, "xx_reviewer").await;
+        let seen = |r: &journey::AbroadNow| r.abroad.len();
+        let other = journey::abroad_now(db, &other_college, d("2027-09-05"))
+            .await
+            .unwrap();
+        let own = journey::abroad_now(db, &own_college, d("2027-09-05"))
+            .await
+            .unwrap();
+        assert_eq!(
+            seen(&other) + seen(&own),
+            1,
+            "exactly one of the two colleges is the student's"
+        );
+
+        let todos = journey::todos(db, student.user_id, d("2027-09-05"))
+            .await
+            .unwrap();
+        let step = todos
+            .iter()
+            .find(|t| t.application_id == a.id)
+            .unwrap()
+            .step;
+        assert_eq!(step.action, Action::CheckIn);
+        assert_eq!(step.due, Some(d("2027-09-02")));
+        assert!(step.overdue);
+
+        let late = journey::abroad_now(db, &office, d("2028-02-01"))
+            .await
+            .unwrap();
+        assert_eq!(late.overdue_return.len(), 1);
+    }
+);
