@@ -135,8 +135,9 @@ fn status_of(p: &ManagedProgram) -> ServiceResult<ProgramStatus> {
         .ok_or(ServiceError::Refused("manage.err.not_now"))
 }
 
-/// Refuses `action` unless the lifecycle allows it to `m` in the program's status.
-fn require(m: Manager, p: &ManagedProgram, action: ProgramAction) -> ServiceResult<()> {
+/// Refuses `action` unless the lifecycle allows it to `m` in the program's status: a
+/// partner asking for an office action is forbidden, anything else is refused with the reason.
+pub fn require(m: Manager, p: &ManagedProgram, action: ProgramAction) -> ServiceResult<()> {
     status_of(p)?
         .apply(action, m.actor())
         .map(|_| ())
