@@ -64,7 +64,8 @@ pub struct ProgramRow {
     pub term: String,
     /// 授课形式: `offline` or `online`.
     pub teaching_mode: String,
-    /// 其他说明 (plain text with line breaks).
+    /// 其他说明: simple Markdown as the office wrote it (the program page shows it rendered and
+    /// cleaned, `web::markdown`); plain text reads as before.
     pub description: String,
     /// 项目主办单位.
     pub host_unit: String,

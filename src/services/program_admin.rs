@@ -563,6 +563,16 @@ mod tests {
     }
 
     #[test]
+    fn every_program_status_and_refusal_has_its_text_in_the_catalogue() {
+        for status in ProgramStatus::ALL {
+            assert!(crate::i18n::has_key(status.label_key()), "{status}");
+        }
+        for key in ProgramTransitionError::ALL_CODES {
+            assert!(crate::i18n::has_key(key), "{key}");
+        }
+    }
+
+    #[test]
     fn only_the_office_and_partners_manage_programs() {
         let roles = |r: &[Role]| Roles(r.to_vec());
         assert_eq!(
