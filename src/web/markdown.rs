@@ -117,6 +117,79 @@ mod tests {
         assert!(!html.contains("<img"), "{html}");
     }
 
+    /// Every element and attribute of `html` keeps to the allow-list.
+    fn assert_allowed(source: &str, html: &str) {
+        let doc = scraper::Html::parse_fragment(html);
+        for node in doc.root_element().descendants() {
+            let Some(el) = node.value().as_element() else {
+                continue;
+            };
+            let name = el.name();
+            if name == "html" {
+                continue;
+            }
+            assert!(
+                super::TAGS.contains(&name),
+                "{source:?} gave <{name}>: {html}"
+            );
+            for (attr, value) in el.attrs() {
+                let ok = match (name, attr) {
+                    ("a", "rel") => value == "noopener noreferrer nofollow",
+                    ("a", "href") => {
+                        let lower = value.to_ascii_lowercase();
+                        super::SCHEMES
+                            .iter()
+                            .any(|s| lower.starts_with(&format!("{s}:")))
+                    }
+                    _ => false,
+                };
+                assert!(ok, "{source:?} gave {name} {attr}={value:?}: {html}");
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_sources_never_leave_a_tag_or_attribute_outside_the_allow_list() {
+        for source in [
+            "<script>xq7()</script>",
+            "<SCRIPT SRC=//evil.example/xq7.js></SCRIPT>",
+            "\"><script>xq7()</script>",
+            "<img src=x onerror=xq7()>",
+            "<svg onload=xq7()>",
+            "<iframe src=\"javascript:xq7()\"></iframe>",
+            "<a href=\"javascript:xq7()\">x</a>",
+            "[x](javascript:xq7())",
+            "[x](&#106;avascript:xq7())",
+            "[x](java\tscript:xq7())",
+            "[x]( javascript:xq7())",
+            "<javascript:xq7()>",
+            "[x](https://ok.example \"t\" onclick=xq7())",
+            "**<b onmouseover=xq7()>x</b>**",
+            "- <style>*{color:red}</style>\n- <form action=/x><input></form>",
+            "<details open ontoggle=xq7()>",
+            "<!-- <script>xq7()</script> -->",
+            "`<script>xq7()</script>`",
+            "    <script>xq7()</script>",
+            "[x]: javascript:xq7()\n\n[y][x]",
+        ] {
+            let html = to_safe_html(source);
+            assert_allowed(source, &html);
+            // Raw HTML comes back as text (quotes and all); never as a tag.
+            assert!(
+                !html.to_ascii_lowercase().contains("<a href=\"javascript"),
+                "{html}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_source_keeps_to_the_allow_list(source in "[-<>/=\"' a-z*_\\[\\]():#!\n&;]{0,80}") {
+            let html = to_safe_html(&source);
+            assert_allowed(&source, &html);
+        }
+    }
+
     #[test]
     fn headings_quotes_and_code_keep_only_their_text() {
         let html = to_safe_html("# 标题\n\n> 引用\n\n`代码`\n\n---");
