@@ -220,7 +220,7 @@ async fn check_publishable(
 /// A lifecycle step as a manager asked for it: the action, the version the page was drawn
 /// at, the time, and (for 不通过) the reason.
 #[derive(Debug, Clone, Copy)]
-pub struct Step<'a> {
+pub struct LifecycleStep<'a> {
     pub action: ProgramAction,
     pub seen_version: i64,
     pub now: DateTime<Utc>,
@@ -246,7 +246,7 @@ pub async fn transition(
     who: &Who,
     m: Manager,
     id: i64,
-    step: Step<'_>,
+    step: LifecycleStep<'_>,
 ) -> ServiceResult<()> {
     let action = step.action;
     if !action.is_transition() {

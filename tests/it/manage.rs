@@ -1339,3 +1339,42 @@ both!(
         );
     }
 );
+
+both!(
+    two_clerks_pressing_the_same_button_at_once_change_the_program_once,
+    with_demo,
+    |app| {
+        use outbound::services::ServiceError;
+        use outbound::services::audit::Who;
+        use outbound::services::program_admin::{
+            LifecycleStep, Manager, ProgramAction, transition,
+        };
+
+        let mut office = app.signed_in("gjc_officer", STAFF).await;
+        let id = full_program(&mut office, "同时发布项目").await;
+        let seen: i64 = version(&mut office, id).await.parse().unwrap();
+        let press = || {
+            let db = app.state.db.clone();
+            tokio::spawn(async move {
+                let step = LifecycleStep {
+                    action: ProgramAction::Publish,
+                    seen_version: seen,
+                    now: Utc::now(),
+                    reason: "",
+                };
+                transition(&db, &Who::system(), Manager::Office, id, step).await
+            })
+        };
+        let (a, b) = tokio::join!(press(), press());
+        let results = [a.unwrap(), b.unwrap()];
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        let stale = results
+            .iter()
+            .filter(|r| matches!(r, Err(ServiceError::Conflict(_))))
+            .count();
+        assert_eq!((won, stale), (1, 1), "{results:?}");
+        assert_eq!(status_of(&app, id).await, "published");
+        assert_eq!(audited(&app, id, "program.publish").await, 1);
+        assert_eq!(version(&mut office, id).await, (seen + 1).to_string());
+    }
+);

@@ -26,7 +26,7 @@ use crate::domain::values::StudyLevel;
 use crate::i18n::Lang;
 use crate::services::ServiceError;
 use crate::services::program_admin::{
-    self as admin, Choices, Manager, ProgramAction, ProgramForm, Step,
+    self as admin, Choices, LifecycleStep, Manager, ProgramAction, ProgramForm,
 };
 use crate::web::AppState;
 use crate::web::error::AppResult;
@@ -878,7 +878,7 @@ async fn lifecycle(
         m, id, seen, pairs, ..
     } = Posted::read(&ctx, &id, &body)?;
     let reason = value(&pairs, "reason").to_owned();
-    let step = Step {
+    let step = LifecycleStep {
         action,
         seen_version: seen,
         now: Utc::now(),
