@@ -13,6 +13,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, InsertStatement, Query};
 
 use crate::auth::{Role, password, role_code};
+use crate::config::OfficeName;
 use crate::crypto::DataKey;
 use crate::db::{Db, Tx};
 use crate::domain::ProfileForm;
@@ -38,9 +39,19 @@ pub enum Outcome {
 }
 
 /// Loads the demo set into an empty database (settings key `demo_loaded` marks it; a database
-/// with any user and no marker → Refused). `storage` is not written today: the demo students
-/// have no 证件照 and there are no applications with attachments yet.
+/// with any user and no marker → Refused), naming the office by its default name.
 pub async fn load(db: &Db, key: &DataKey, storage: &Storage) -> anyhow::Result<Outcome> {
+    load_for(db, key, storage, &OfficeName::default()).await
+}
+
+/// [`load`], with the office named `office` (the configured name) in the announcements, the
+/// messages and as the programs' 主办单位.
+pub async fn load_for(
+    db: &Db,
+    key: &DataKey,
+    storage: &Storage,
+    office: &OfficeName,
+) -> anyhow::Result<Outcome> {
     // Cheap answers first, so a restart does not hash a single password.
     if let Some(outcome) = refusal(db).await? {
         return Ok(outcome);
@@ -56,9 +67,9 @@ pub async fn load(db: &Db, key: &DataKey, storage: &Storage) -> anyhow::Result<O
     let now = Utc::now();
     let colleges = insert_colleges(&mut tx).await?;
     let users = insert_accounts(&mut tx, key, &colleges, &accounts, &hashes, now).await?;
-    insert_programs(&mut tx, &colleges, &users, now).await?;
-    insert_announcements(&mut tx, now).await?;
-    insert_messages(&mut tx, &users, now).await?;
+    insert_programs(&mut tx, &colleges, &users, office, now).await?;
+    insert_announcements(&mut tx, office, now).await?;
+    insert_messages(&mut tx, &users, office, now).await?;
     tx.insert(
         &row("settings")
             .set("key", MARKER)
@@ -1562,7 +1573,7 @@ fn programs(now: DateTime<Utc>) -> Vec<ProgramSpec> {
                 open,
                 vec![("伦敦政治经济学院", "The London School of Economics and Political Science", "GB", 30)],
                 "38000.00",
-                "项目简介：由合作方发布、经国际交流与合作处审核的暑期学校项目，修读经济、金融、管理类课程。
+                "项目简介：由合作方发布、经国际处审核的暑期学校项目，修读经济、金融、管理类课程。
 费用说明：项目费约 38000 元人民币，由合作方统一收取，住宿与国际旅费自理。
 说明：合作方项目同样须经学院审核与国际交流部审核。"
                     .to_owned(),
@@ -1638,6 +1649,7 @@ async fn insert_programs(
     tx: &mut Tx,
     registry: &Registry,
     users: &Users,
+    office_name: &OfficeName,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let year = china_date(now).year();
@@ -1686,7 +1698,7 @@ async fn insert_programs(
                     .set("term", spec.term)
                     .set("teaching_mode", spec.teaching_mode)
                     .set("description", spec.description)
-                    .set("host_unit", "国际交流与合作处")
+                    .set("host_unit", office_name.zh.clone())
                     .set("reg_start", spec.registration.0)
                     .set("reg_end", spec.registration.1)
                     .set("levels", json(&levels)?)
@@ -1750,7 +1762,11 @@ async fn insert_programs(
 // ---------------------------------------------------------------------------------------------
 // Announcements and messages
 
-async fn insert_announcements(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn insert_announcements(
+    tx: &mut Tx,
+    office: &OfficeName,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let year = now.year();
     let items = [
         (
@@ -1776,14 +1792,16 @@ The system also works in a phone's browser."
 {year}年度第一批校际交流项目现已开放申报，包括学期制交换、双学位、寒暑期、实习及港澳台交流项目，详见“交流项目”列表。
 请在各项目的申报截止时间前完成网上报名并提交；每人限报 1 个项目，报名多个项目的将被取消报名资格。
 学期制项目须上传中文成绩单和外语水平证明；寒暑期项目如无特殊要求，一般无须上传附件。
-国际交流与合作处"
+{}",
+                office.zh
             ),
             format!(
                 "To all colleges and students:
 The first round of {year} exchange programs is open for applications: semester exchanges, dual degrees, winter and summer programs, internships and programs in Hong Kong, Macao and Taiwan. See the program list.
 Submit your application before each program's deadline. Each student may apply for one program only; students who apply for several will be disqualified.
 Semester programs require a Chinese transcript and proof of language proficiency; winter and summer programs usually require no attachments.
-International Office"
+{}",
+                office.en
             ),
             now - Duration::days(9),
         ),
@@ -1803,28 +1821,36 @@ International Office"
     Ok(())
 }
 
-async fn insert_messages(tx: &mut Tx, users: &Users, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn insert_messages(
+    tx: &mut Tx,
+    users: &Users,
+    office: &OfficeName,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let student = users.id("2023010101")?;
     let days = Duration::days;
     // (title, body, link, created, read).
     let items = [
         (
             "欢迎使用出国（境）交流管理系统",
-            "请先核对“我的个人资料”中的信息，再浏览交流项目并报名。",
+            "请先核对“我的个人资料”中的信息，再浏览交流项目并报名。".to_owned(),
             "/profile",
             now - days(12),
             Some(now - days(11)),
         ),
         (
             "个人资料已完善",
-            "你的个人资料必填项已全部填写，可以报名交流项目。",
+            "你的个人资料必填项已全部填写，可以报名交流项目。".to_owned(),
             "/profile",
             now - days(11),
             Some(now - days(10)),
         ),
         (
             "新项目发布：英国校际学期制交换生项目开放报名",
-            "国际交流与合作处发布了新的学期制交换项目，申报截止前可在“交流项目”中报名。",
+            format!(
+                "{}发布了新的学期制交换项目，申报截止前可在“交流项目”中报名。",
+                office.zh
+            ),
             "/programs",
             now - days(2),
             None,

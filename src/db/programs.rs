@@ -21,11 +21,15 @@ use super::{Db, DbResult, Tx};
 use crate::domain::application::{Registration, registration};
 use crate::domain::eligibility::ProgramRules;
 use crate::domain::files::FileFormat;
+use crate::domain::program_status::ProgramStatus;
 use crate::domain::status::Status;
 use crate::domain::values::StudyLevel;
 
 /// Program statuses a student may see.
-pub const VISIBLE_STATUSES: [&str; 2] = ["published", "closed"];
+pub const VISIBLE_STATUSES: [&str; 2] = [
+    ProgramStatus::Published.code(),
+    ProgramStatus::Closed.code(),
+];
 
 /// One program, as stored.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
@@ -60,7 +64,8 @@ pub struct ProgramRow {
     pub term: String,
     /// 授课形式: `offline` or `online`.
     pub teaching_mode: String,
-    /// 其他说明 (plain text with line breaks).
+    /// 其他说明: simple Markdown as the office wrote it (the program page shows it rendered and
+    /// cleaned, `web::markdown`); plain text reads as before.
     pub description: String,
     /// 项目主办单位.
     pub host_unit: String,
@@ -167,7 +172,8 @@ impl ProgramRow {
     /// Where `now` falls in the registration window. Only a published, active program can be
     /// open: a closed, unpublished or inactive one is [`Registration::Closed`].
     pub fn registration(&self, now: DateTime<Utc>) -> Registration {
-        let takes_applications = self.active && self.status == "published";
+        let takes_applications =
+            self.active && self.program_status() == Some(ProgramStatus::Published);
         registration(
             self.reg_start,
             self.reg_end,
@@ -202,7 +208,12 @@ impl ProgramRow {
 
     /// Whether students may see the program at all.
     pub fn is_visible(&self) -> bool {
-        VISIBLE_STATUSES.contains(&self.status.as_str())
+        self.program_status().is_some_and(ProgramStatus::is_visible)
+    }
+
+    /// The stored status as the lifecycle's type; `None` for a code no version ever wrote.
+    pub fn program_status(&self) -> Option<ProgramStatus> {
+        ProgramStatus::from_code(&self.status)
     }
 }
 
@@ -553,11 +564,11 @@ pub async fn years(db: &Db) -> DbResult<Vec<i64>> {
 /// Every program status, in the order of a program's life. `refused` is a partner's program
 /// the office sent back (不通过); like `draft` and `pending_approval` students never see it.
 pub const STATUSES: [&str; 5] = [
-    "draft",
-    "pending_approval",
-    "refused",
-    "published",
-    "closed",
+    ProgramStatus::Draft.code(),
+    ProgramStatus::PendingApproval.code(),
+    ProgramStatus::Refused.code(),
+    ProgramStatus::Published.code(),
+    ProgramStatus::Closed.code(),
 ];
 
 /// A program as the office manages it: the stored row plus what optimistic locking and
@@ -599,6 +610,54 @@ pub async fn managed_by_id_in(tx: &mut Tx, id: i64) -> DbResult<Option<ManagedPr
             .to_owned(),
     )
     .await
+}
+
+/// What a lifecycle transition writes besides the status.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatusChange {
+    /// 发布时间, when the program goes (back) before students.
+    pub published_at: Option<DateTime<Utc>>,
+    /// The office's reason for 不通过 (`Some("")` clears an earlier one).
+    pub review_note: Option<String>,
+    /// 申报结束时间, when 关闭报名 moves it to now.
+    pub reg_end: Option<DateTime<Utc>>,
+}
+
+/// Moves the program from `from` to `to`, if it is still at `from` and at `seen_version`
+/// (compare-and-set), bumping its version. `false`: someone else changed it first.
+pub async fn set_status_in(
+    tx: &mut Tx,
+    id: i64,
+    seen_version: i64,
+    from: ProgramStatus,
+    to: ProgramStatus,
+    change: StatusChange,
+) -> DbResult<bool> {
+    let mut values = vec![
+        ("status", Expr::val(to.code())),
+        ("updated_at", Expr::val(Utc::now())),
+        ("version", Expr::col("version").add(1)),
+    ];
+    if let Some(t) = change.published_at {
+        values.push(("published_at", Expr::val(t)));
+    }
+    if let Some(note) = change.review_note {
+        values.push(("review_note", Expr::val(note)));
+    }
+    if let Some(t) = change.reg_end {
+        values.push(("reg_end", Expr::val(t)));
+    }
+    let n = tx
+        .update(
+            Query::update()
+                .table("programs")
+                .values(values)
+                .and_where(Expr::col("id").eq(id))
+                .and_where(Expr::col("version").eq(seen_version))
+                .and_where(Expr::col("status").eq(from.code())),
+        )
+        .await?;
+    Ok(n > 0)
 }
 
 /// The filter bar of the staff list. Empty strings and `None` mean "any".
@@ -680,7 +739,7 @@ pub async fn pending_approval_count(db: &Db) -> DbResult<i64> {
         &Query::select()
             .expr(Expr::col("id").count())
             .from("programs")
-            .and_where(Expr::col("status").eq("pending_approval"))
+            .and_where(Expr::col("status").eq(ProgramStatus::PendingApproval.code()))
             .to_owned(),
     )
     .await

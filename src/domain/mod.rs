@@ -85,6 +85,7 @@ pub mod application;
 pub mod eligibility;
 pub mod files;
 pub mod profile;
+pub mod program_status;
 pub mod status;
 pub mod values;
 pub mod workflow;
@@ -98,6 +99,7 @@ pub use application::{
 pub use eligibility::{Ineligibility, ProgramRules, StudentFacts};
 pub use files::{FileFormat, UploadError, check_upload, clean_file_name, download_name};
 pub use profile::{Profile, ProfileForm, StudyRecord, StudyRecordForm, missing_required};
+pub use program_status::{ProgramAction, ProgramActor, ProgramStatus, ProgramTransitionError};
 pub use status::{
     Action, Actor, AdmissionResult, Facts, Phase, RequestFacts, Role, Status, TransitionError,
 };

@@ -3,25 +3,18 @@
 //! own programs and submits them for the office's approval; staff edit review workflows as
 //! versioned stage lists.
 //!
-//! Who may do what to which program is decided in one place, [`allowed`], from the manager
-//! ([`Manager`]: the office, or one partner account) and the program's status; the pages draw
-//! their buttons from the same list. Every change is one transaction: it is guarded by the
-//! program's `version` (a stale form gets [`STALE`], 409), writes an audit row, and notifies
-//! the partner where the office decided on its program.
+//! Who may do what to which program is decided in one place, the domain's
+//! [`ProgramStatus::apply`] (see `domain::program_status` for the lifecycle), from the manager
+//! ([`Manager`]: the office, or one partner account) and the program's status; [`allowed`]
+//! lists it for the pages' buttons. Every status change goes through one function,
+//! [`transition`]: one transaction, compare-and-set on the old status and the program's
+//! `version` (a stale form gets [`STALE`], 409), an audit row, and a note to the partner
+//! where the office decided on its program. Edits are guarded by the version the same way.
 //!
 //! The program form and its checks live in [`form`], partner schools and attachment types in
 //! [`rows`], the workflow-template editor in [`workflows`]; this module holds the policy and the
-//! lifecycle.
-//!
-//! Program lifecycle (`programs.status`):
-//! ```text
-//! draft ──publish (office)──▶ published ──close──▶ closed ──publish (reopen)──▶ published
-//!   │  ▲                        │
-//!   │  └──────unpublish─────────┘   refused while submitted applications are in flight
-//!   └─submit (partner)──▶ pending_approval ──approve──▶ published
-//!        ▲                    └──refuse (with a reason)──▶ refused ──submit──┘
-//! ```
-//! Students see `published` and `closed` programs only (`db::programs::VISIBLE_STATUSES`).
+//! lifecycle. Students see `published` and `closed` programs only
+//! (`db::programs::VISIBLE_STATUSES`).
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, Query};
@@ -33,7 +26,10 @@ use crate::auth::Roles;
 use crate::db::programs::{self as db, ManagedProgram, program_target};
 use crate::db::{Db, Tx};
 use crate::domain::FieldErrors;
+use crate::domain::program_status::{ProgramActor, ProgramStatus, ProgramTransitionError};
 use crate::domain::status::Role;
+
+pub use crate::domain::program_status::ProgramAction;
 
 mod form;
 mod rows;
@@ -103,70 +99,49 @@ impl Manager {
     }
 }
 
-/// Something a manager does to a program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProgramAction {
-    /// Change its fields, partner schools or attachment types.
-    Edit,
-    /// 发布 (the office; from a closed program: reopen).
-    Publish,
-    /// 撤回发布: back to draft, hidden from students.
-    Unpublish,
-    /// 关闭报名: registration ends now; the program stays visible.
-    Close,
-    /// 复制为下一年度项目.
-    Copy,
-    /// 提交审核 (a partner).
-    Submit,
-    /// 审核通过 (the office, on a partner's program).
-    Approve,
-    /// 审核不通过, with a reason.
-    Refuse,
-}
-
-impl ProgramAction {
-    /// Actions only the office takes.
-    pub const fn office_only(self) -> bool {
-        matches!(
-            self,
-            ProgramAction::Publish
-                | ProgramAction::Unpublish
-                | ProgramAction::Close
-                | ProgramAction::Approve
-                | ProgramAction::Refuse
-        )
+impl Manager {
+    /// The actor the lifecycle rules see: a partner only reaches its own programs.
+    pub const fn actor(self) -> ProgramActor {
+        match self {
+            Manager::Office => ProgramActor::Office,
+            Manager::Partner(_) => ProgramActor::Partner,
+        }
     }
 }
 
-/// What `m` may do to a program in `status`: the one list that draws the buttons and guards
-/// the requests.
+/// What `m` may do to a program in `status` (its stored code), from the domain's
+/// [`ProgramStatus::available_actions`]: the one list that draws the buttons and guards the
+/// requests. A status no version ever wrote offers nothing.
 pub fn allowed(m: Manager, status: &str) -> Vec<ProgramAction> {
-    use ProgramAction::*;
-    match (m, status) {
-        (Manager::Office, "draft") => vec![Edit, Publish, Copy],
-        (Manager::Office, "pending_approval") => vec![Edit, Approve, Refuse, Copy],
-        (Manager::Office, "refused") => vec![Edit, Copy],
-        (Manager::Office, "published") => vec![Edit, Unpublish, Close, Copy],
-        (Manager::Office, "closed") => vec![Edit, Publish, Copy],
-        (Manager::Partner(_), "draft" | "refused") => vec![Edit, Submit, Copy],
-        (Manager::Partner(_), "pending_approval" | "published" | "closed") => vec![Copy],
-        _ => Vec::new(),
+    ProgramStatus::from_code(status)
+        .map(|s| s.available_actions(m.actor()))
+        .unwrap_or_default()
+}
+
+/// The service's answer to a refused move: a partner asking for an office action is
+/// forbidden; anything else out of place is refused with the reason.
+fn refusal(e: ProgramTransitionError) -> ServiceError {
+    match e {
+        ProgramTransitionError::OfficeOnly => ServiceError::Forbidden,
+        e => ServiceError::Refused(e.code()),
     }
 }
 
-/// Refuses `action` unless [`allowed`]: a partner asking for an office action is forbidden;
-/// anything else out of place is refused with the reason.
-fn require(m: Manager, p: &ManagedProgram, action: ProgramAction) -> ServiceResult<()> {
-    if allowed(m, &p.program.status).contains(&action) {
-        return Ok(());
-    }
-    if !m.is_office() && action.office_only() {
-        return Err(ServiceError::Forbidden);
-    }
-    Err(ServiceError::Refused(match (m, action) {
-        (Manager::Partner(_), ProgramAction::Edit) => "manage.err.partner_locked",
-        _ => "manage.err.not_now",
-    }))
+/// The program's status as the lifecycle's type; a code no version ever wrote refuses
+/// every action.
+fn status_of(p: &ManagedProgram) -> ServiceResult<ProgramStatus> {
+    p.program
+        .program_status()
+        .ok_or(ServiceError::Refused("manage.err.not_now"))
+}
+
+/// Refuses `action` unless the lifecycle allows it to `m` in the program's status: a
+/// partner asking for an office action is forbidden, anything else is refused with the reason.
+pub fn require(m: Manager, p: &ManagedProgram, action: ProgramAction) -> ServiceResult<()> {
+    status_of(p)?
+        .apply(action, m.actor())
+        .map(|_| ())
+        .map_err(refusal)
 }
 
 /// The program `id` if `m` may see it.
@@ -242,262 +217,125 @@ async fn check_publishable(
     }
 }
 
-/// Sets the status (and more columns) if the program is still at `seen_version`.
-async fn set_status(
-    tx: &mut Tx,
-    id: i64,
-    seen_version: i64,
-    status: &str,
-    extra: Vec<(&'static str, Expr)>,
-) -> ServiceResult<()> {
-    let mut values = vec![
-        ("status", Expr::val(status)),
-        ("updated_at", Expr::val(Utc::now())),
-        ("version", Expr::col("version").add(1)),
-    ];
-    values.extend(extra);
-    let n = tx
-        .update(
-            Query::update()
-                .table("programs")
-                .values(values)
-                .and_where(Expr::col("id").eq(id))
-                .and_where(Expr::col("version").eq(seen_version)),
-        )
-        .await?;
-    if n == 0 {
-        Err(ServiceError::Conflict(STALE))
-    } else {
-        Ok(())
-    }
+/// A lifecycle step as a manager asked for it: the action, the version the page was drawn
+/// at, the time, and (for 不通过) the reason.
+#[derive(Debug, Clone, Copy)]
+pub struct LifecycleStep<'a> {
+    pub action: ProgramAction,
+    pub seen_version: i64,
+    pub now: DateTime<Utc>,
+    /// 审核意见 of 不通过; ignored by the other actions.
+    pub reason: &'a str,
 }
 
-/// Loads the program for a lifecycle action: visible to `m`, not changed since the page was
-/// drawn, and the action allowed now.
-async fn load_for(
-    tx: &mut Tx,
+/// Every lifecycle transition (发布, 撤回发布, 关闭报名, 提交审核, 审核通过, 不通过), in one
+/// transaction: the program must be visible to `m`, unchanged since the page was drawn, and
+/// the move legal by [`ProgramStatus::apply`]; then the facts the move needs are checked, the
+/// status is compare-and-set on the old status and version (someone faster makes this a
+/// [`STALE`] conflict, 409), an audit row `program.<action>` is written, and the partner is
+/// notified where the office decided on its program.
+///
+/// - 发布 / 提交审核 / 审核通过 need a partner school, an open window (or 补录) and a workflow.
+/// - 撤回发布 is refused while submitted applications are in flight: their students follow
+///   the program through review and departure, so it must stay visible; a clerk who wants to
+///   stop new applications closes registration instead. Unsubmitted drafts do not stop it.
+/// - 关闭报名 moves 申报结束时间 to now if later; the program stays in the catalogue.
+/// - 不通过 needs a reason, which the partner sees while it revises.
+pub async fn transition(
+    db: &Db,
+    who: &Who,
     m: Manager,
     id: i64,
-    seen_version: i64,
-    action: ProgramAction,
-) -> ServiceResult<ManagedProgram> {
-    let p = load_in(tx, m, id).await?;
-    if !m.is_office() && action.office_only() {
+    step: LifecycleStep<'_>,
+) -> ServiceResult<()> {
+    let action = step.action;
+    if !action.is_transition() {
+        return Err(ServiceError::Refused("manage.err.not_now"));
+    }
+    let reason = if action == ProgramAction::Refuse {
+        let mut e = FieldErrors::new();
+        let reason = required_text(&mut e, "reason", step.reason, 500);
+        if !e.is_empty() {
+            return Err(ServiceError::Invalid(e));
+        }
+        reason
+    } else {
+        String::new()
+    };
+
+    let mut tx = db.begin().await?;
+    let p = load_in(&mut tx, m, id).await?;
+    let from = status_of(&p)?;
+    let to = from.apply(action, m.actor());
+    if to == Err(ProgramTransitionError::OfficeOnly) {
         return Err(ServiceError::Forbidden);
     }
-    if p.version != seen_version {
+    if p.version != step.seen_version {
         return Err(ServiceError::Conflict(STALE));
     }
-    require(m, &p, action)?;
-    Ok(p)
-}
+    let to = to.map_err(refusal)?;
 
-/// 发布: students see the program from now on (and may apply inside its window). Also
-/// reopens a closed program whose window has been moved on.
-pub async fn publish(
-    db: &Db,
-    who: &Who,
-    m: Manager,
-    id: i64,
-    seen_version: i64,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let mut tx = db.begin().await?;
-    let p = load_for(&mut tx, m, id, seen_version, ProgramAction::Publish).await?;
-    check_publishable(&mut tx, &p, now).await?;
-    set_status(
-        &mut tx,
-        id,
-        seen_version,
-        "published",
-        vec![
-            ("published_at", Expr::val(now)),
-            ("review_note", Expr::val("")),
-        ],
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        who,
-        "program.publish",
-        &program_target(id),
-        &p.program.code,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// 撤回发布: back to a draft, hidden from students. Refused while submitted applications are
-/// in flight — their students follow the program through review and departure, so it must
-/// stay visible; a clerk who wants to stop new applications closes registration instead.
-/// Unsubmitted drafts do not stop it: they wait for the program to come back.
-pub async fn unpublish(
-    db: &Db,
-    who: &Who,
-    m: Manager,
-    id: i64,
-    seen_version: i64,
-) -> ServiceResult<()> {
-    let mut tx = db.begin().await?;
-    let p = load_for(&mut tx, m, id, seen_version, ProgramAction::Unpublish).await?;
-    if db::application_counts_in(&mut tx, id).await?.in_flight > 0 {
-        return Err(ServiceError::Refused("manage.err.unpublish_in_flight"));
+    let mut change = db::StatusChange::default();
+    let mut detail = p.program.code.clone();
+    match action {
+        ProgramAction::Publish | ProgramAction::Submit | ProgramAction::Approve => {
+            check_publishable(&mut tx, &p, step.now).await?;
+        }
+        ProgramAction::Unpublish => {
+            if db::application_counts_in(&mut tx, id).await?.in_flight > 0 {
+                return Err(ServiceError::Refused("manage.err.unpublish_in_flight"));
+            }
+        }
+        ProgramAction::Close => {
+            let reg_end = std::cmp::min(p.program.reg_end, step.now);
+            change.reg_end = Some(reg_end);
+            detail = format!("{} reg_end {}", p.program.code, reg_end.to_rfc3339());
+        }
+        ProgramAction::Refuse => {
+            change.review_note = Some(reason.clone());
+            detail = reason.clone();
+        }
+        ProgramAction::Edit | ProgramAction::Copy => {}
     }
-    set_status(&mut tx, id, seen_version, "draft", Vec::new()).await?;
+    if to == ProgramStatus::Published {
+        change.published_at = Some(step.now);
+        change.review_note = Some(String::new());
+    }
+    if !db::set_status_in(&mut tx, id, step.seen_version, from, to, change).await? {
+        return Err(ServiceError::Conflict(STALE));
+    }
     audit::record(
         &mut tx,
         who,
-        "program.unpublish",
+        &format!("program.{}", action.code()),
         &program_target(id),
-        &p.program.code,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// 关闭报名: registration ends now (申报结束时间 moves to now if later); the program stays in
-/// the catalogue as closed, and its applications go on.
-pub async fn close(
-    db: &Db,
-    who: &Who,
-    m: Manager,
-    id: i64,
-    seen_version: i64,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let mut tx = db.begin().await?;
-    let p = load_for(&mut tx, m, id, seen_version, ProgramAction::Close).await?;
-    let reg_end = std::cmp::min(p.program.reg_end, now);
-    set_status(
-        &mut tx,
-        id,
-        seen_version,
-        "closed",
-        vec![("reg_end", Expr::val(reg_end))],
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        who,
-        "program.close",
-        &program_target(id),
-        &format!("{} reg_end {}", p.program.code, reg_end.to_rfc3339()),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// 提交审核: a partner hands its program to the office.
-pub async fn submit_for_approval(
-    db: &Db,
-    who: &Who,
-    m: Manager,
-    id: i64,
-    seen_version: i64,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let mut tx = db.begin().await?;
-    let p = load_for(&mut tx, m, id, seen_version, ProgramAction::Submit).await?;
-    check_publishable(&mut tx, &p, now).await?;
-    set_status(&mut tx, id, seen_version, "pending_approval", Vec::new()).await?;
-    audit::record(
-        &mut tx,
-        who,
-        "program.submit",
-        &program_target(id),
-        &p.program.code,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// 审核通过: the partner's program is published.
-pub async fn approve(
-    db: &Db,
-    who: &Who,
-    m: Manager,
-    id: i64,
-    seen_version: i64,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let mut tx = db.begin().await?;
-    let p = load_for(&mut tx, m, id, seen_version, ProgramAction::Approve).await?;
-    check_publishable(&mut tx, &p, now).await?;
-    set_status(
-        &mut tx,
-        id,
-        seen_version,
-        "published",
-        vec![
-            ("published_at", Expr::val(now)),
-            ("review_note", Expr::val("")),
-        ],
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        who,
-        "program.approve",
-        &program_target(id),
-        &p.program.code,
+        &detail,
     )
     .await?;
     if let Some(partner) = p.created_by {
-        Notifier::send(
-            &mut tx,
-            &Note {
-                user_id: partner,
-                title: format!("项目审核通过：{}", p.program.name_zh),
-                body: "您提交的交流项目已通过国际处审核并发布，学生现在可以查看和报名。".into(),
-                link: format!("/staff/programs/{id}"),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// 审核不通过: the partner's program goes back to it with the reason; students never saw it.
-pub async fn refuse(
-    db: &Db,
-    who: &Who,
-    m: Manager,
-    id: i64,
-    seen_version: i64,
-    reason: &str,
-) -> ServiceResult<()> {
-    let mut e = FieldErrors::new();
-    let reason = required_text(&mut e, "reason", reason, 500);
-    if !e.is_empty() {
-        return Err(ServiceError::Invalid(e));
-    }
-    let mut tx = db.begin().await?;
-    let p = load_for(&mut tx, m, id, seen_version, ProgramAction::Refuse).await?;
-    set_status(
-        &mut tx,
-        id,
-        seen_version,
-        "refused",
-        vec![("review_note", Expr::val(reason.clone()))],
-    )
-    .await?;
-    audit::record(&mut tx, who, "program.refuse", &program_target(id), &reason).await?;
-    if let Some(partner) = p.created_by {
-        Notifier::send(
-            &mut tx,
-            &Note {
-                user_id: partner,
-                title: format!("项目审核未通过：{}", p.program.name_zh),
-                body: format!("国际处审核意见：{reason}。请修改后重新提交审核。"),
-                link: format!("/staff/programs/{id}"),
-            },
-        )
-        .await?;
+        let note = match action {
+            ProgramAction::Approve => Some((
+                format!("项目审核通过：{}", p.program.name_zh),
+                "您提交的交流项目已通过国际处审核并发布，学生现在可以查看和报名。".to_owned(),
+            )),
+            ProgramAction::Refuse => Some((
+                format!("项目审核未通过：{}", p.program.name_zh),
+                format!("国际处审核意见：{reason}。请修改后重新提交审核。"),
+            )),
+            _ => None,
+        };
+        if let Some((title, body)) = note {
+            Notifier::send(
+                &mut tx,
+                &Note {
+                    user_id: partner,
+                    title,
+                    body,
+                    link: format!("/staff/programs/{id}"),
+                },
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(())
@@ -595,7 +433,7 @@ pub async fn copy(db: &Db, who: &Who, m: Manager, id: i64) -> ServiceResult<i64>
         ("notice", Expr::val(p.notice.clone())),
         ("workflow_code", Expr::val(p.workflow_code.clone())),
         ("source", Expr::val(p.source.clone())),
-        ("status", Expr::val("draft")),
+        ("status", Expr::val(ProgramStatus::Draft.code())),
         ("active", Expr::val(true)),
         ("created_by", Expr::val(owner)),
         ("created_at", Expr::val(now)),
@@ -722,6 +560,16 @@ mod tests {
             );
         }
         assert!(allowed(office, "nonsense").is_empty());
+    }
+
+    #[test]
+    fn every_program_status_and_refusal_has_its_text_in_the_catalogue() {
+        for status in ProgramStatus::ALL {
+            assert!(crate::i18n::has_key(status.label_key()), "{status}");
+        }
+        for key in ProgramTransitionError::ALL_CODES {
+            assert!(crate::i18n::has_key(key), "{key}");
+        }
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub struct Ctx {
     pub flash: Option<Flash>,
     /// The client wants JSON (API calls).
     pub wants_json: bool,
+    /// The office's configured name in this language (the footer's).
+    pub office: String,
 }
 
 impl Ctx {
@@ -79,6 +81,7 @@ impl Ctx {
             nav,
             flash: self.flash.clone(),
             title,
+            office: self.office.clone(),
         }
     }
 
@@ -155,8 +158,10 @@ impl FromRequestParts<AppState> for Ctx {
             .get::<axum::extract::OriginalUri>()
             .map_or(parts.uri.path(), |u| u.0.path())
             .starts_with("/api/");
+        let lang = lang_of(parts);
         let ctx = Ctx {
-            lang: lang_of(parts),
+            lang,
+            office: state.config.office.pick(lang).to_owned(),
             csrf: parts
                 .extensions
                 .get::<CsrfToken>()

@@ -18,6 +18,8 @@ pub struct Layout {
     pub flash: Option<Flash>,
     /// The page title, already translated.
     pub title: String,
+    /// The office's configured name in this language (the footer's).
+    pub office: String,
 }
 
 /// The person in the header.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod layout;
+pub mod markdown;
 pub mod pages;
 pub mod render;
 pub mod server;

@@ -133,6 +133,7 @@ pub async fn errors(State(state): State<AppState>, req: Request, next: Next) -> 
                 nav: "",
                 flash: None,
                 title: lang.t("error.title").to_owned(),
+                office: state.config.office.pick(lang).to_owned(),
             },
             status: info.status.as_u16(),
             heading: lang.t(info.key).to_owned(),

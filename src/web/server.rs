@@ -117,7 +117,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::from_storage(&args.storage);
     let state = open(&config).await?;
     if args.demo {
-        match crate::demo::load(&state.db, &state.key, &state.storage).await? {
+        let office = &state.config.office;
+        match crate::demo::load_for(&state.db, &state.key, &state.storage, office).await? {
             crate::demo::Outcome::Loaded => println!("demo data loaded (accounts: see README)"),
             crate::demo::Outcome::AlreadyLoaded => println!("demo data already loaded"),
             crate::demo::Outcome::Refused => bail!(

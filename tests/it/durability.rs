@@ -381,6 +381,7 @@ both!(
             ),
             secure_cookies: false,
             data_key: None,
+            office: Default::default(),
         };
         outbound::backup::restore(&backup_dir, &target)
             .await

@@ -14,6 +14,7 @@ mod durability;
 mod http;
 mod journey;
 mod manage;
+mod office;
 mod pdf;
 mod permissions;
 mod phone;

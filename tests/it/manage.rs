@@ -1141,3 +1141,240 @@ both!(
         assert_eq!(again.select("#f-code-error"), vec!["流程代码已存在"]);
     }
 );
+
+/// How many audit rows of `action` name the program `id`.
+async fn audited(app: &TestApp, id: i64, action: &str) -> i64 {
+    app.state
+        .db
+        .count(
+            &Query::select()
+                .expr(Expr::col("id").count())
+                .from("audit_log")
+                .and_where(Expr::col("target").eq(format!("program:{id}")))
+                .and_where(Expr::col("action").eq(action))
+                .to_owned(),
+        )
+        .await
+        .unwrap()
+}
+
+/// The lifecycle buttons the program page offers, by their path segment.
+fn button_paths(page: &Resp, id: i64) -> Vec<String> {
+    let html = page.html();
+    let sel = scraper::Selector::parse("#actions form").expect("selector");
+    let prefix = format!("/staff/programs/{id}/");
+    html.select(&sel)
+        .filter_map(|f| f.value().attr("action"))
+        .map(|a| a.trim_start_matches(&prefix).to_owned())
+        .collect()
+}
+
+both!(
+    a_stale_lifecycle_button_gets_a_conflict_and_changes_nothing,
+    with_demo,
+    |app| {
+        let mut office = app.signed_in("gjc_officer", STAFF).await;
+        let mut other = app.signed_in("admin", STAFF).await;
+        let id = full_program(&mut office, "并发发布项目").await;
+        let page = office.get(&format!("/staff/programs/{id}")).await;
+        assert_eq!(button_paths(&page, id), ["publish", "copy"]);
+        let seen = attr(&page, "#program-form input[name=version]", "value");
+
+        // Someone else publishes first; the page drawn before still shows 发布.
+        let r = act(&mut other, id, "publish", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        for action in ["publish", "unpublish", "close"] {
+            let r = office
+                .post(
+                    &format!("/staff/programs/{id}/{action}"),
+                    &[("version", seen.as_str())],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CONFLICT, "{action}");
+            assert!(r.text().contains("已被他人修改"), "{action}");
+        }
+        assert_eq!(status_of(&app, id).await, "published");
+        assert_eq!(audited(&app, id, "program.publish").await, 1);
+        assert_eq!(audited(&app, id, "program.unpublish").await, 0);
+        assert_eq!(audited(&app, id, "program.close").await, 0);
+
+        // Reloaded, the page offers what the published program allows, and it works.
+        let page = office.get(&format!("/staff/programs/{id}")).await;
+        assert_eq!(button_paths(&page, id), ["unpublish", "close", "copy"]);
+        let r = act(&mut office, id, "close", &[]).await;
+        assert!(flash_after(&mut office, &r).await.contains("已关闭报名"));
+        assert_eq!(audited(&app, id, "program.close").await, 1);
+        let page = office.get(&format!("/staff/programs/{id}")).await;
+        assert_eq!(button_paths(&page, id), ["publish", "copy"]);
+        assert!(page.select("#actions").join("").contains("重新发布"));
+    }
+);
+
+both!(
+    a_status_change_is_compare_and_set_on_the_old_status_and_the_version,
+    with_demo,
+    |app| {
+        use outbound::db::programs::{StatusChange, set_status_in};
+        use outbound::domain::ProgramStatus::{Closed, Draft, Published};
+
+        let mut office = app.signed_in("gjc_officer", STAFF).await;
+        let id = create(&mut office, &program_form("比较并交换项目")).await;
+        let v: i64 = version(&mut office, id).await.parse().unwrap();
+        let mut tx = app.state.db.begin().await.unwrap();
+        let wrong_status =
+            set_status_in(&mut tx, id, v, Published, Closed, StatusChange::default());
+        assert!(
+            !wrong_status.await.unwrap(),
+            "the program is no longer published"
+        );
+        let wrong_version = set_status_in(
+            &mut tx,
+            id,
+            v - 1,
+            Draft,
+            Published,
+            StatusChange::default(),
+        );
+        assert!(!wrong_version.await.unwrap(), "the program changed since");
+        let right = set_status_in(&mut tx, id, v, Draft, Published, StatusChange::default());
+        assert!(right.await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(status_of(&app, id).await, "published");
+        assert_eq!(version(&mut office, id).await, (v + 1).to_string());
+    }
+);
+
+both!(an_unknown_lifecycle_action_is_no_page, with_demo, |app| {
+    let mut office = app.signed_in("gjc_officer", STAFF).await;
+    let id = create(&mut office, &program_form("未知操作项目")).await;
+    for action in ["delete", "edit", "Publish"] {
+        let r = act(&mut office, id, action, &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{action}");
+    }
+    assert_eq!(status_of(&app, id).await, "draft");
+});
+
+/// The site's Content-Security-Policy, as it was before programs could carry formatting.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+both!(
+    other_information_is_formatted_from_markdown_and_cleaned_on_the_server,
+    with_demo,
+    |app| {
+        let mut office = app.signed_in("gjc_officer", STAFF).await;
+        let form = office.get("/staff/programs/new").await;
+        let hint = form.select("#f-description-hint").join("");
+        assert!(
+            hint.contains("**粗体**") && hint.contains("不支持图片"),
+            "{hint}"
+        );
+        office.get("/lang/en").await;
+        let hint = office
+            .get("/staff/programs/new")
+            .await
+            .select("#f-description-hint")
+            .join("");
+        assert!(
+            hint.contains("**bold**") && hint.contains("no images"),
+            "{hint}"
+        );
+        office.get("/lang/zh").await;
+
+        let mut fields = program_form("格式说明项目");
+        fields.push((
+            "description".into(),
+            "第一行\n第二行\n\n**重点**说明：\n\n- 甲\n- 乙\n\n\
+             详见[指南](https://example.edu/guide)。\n\n\
+             <script>alert(1)</script>\n\n[点我](javascript:alert(2))\n\n\
+             <a href=\"https://evil.example\" onclick=\"alert(3)\" style=\"color:red\">链接</a>\n\n\
+             ![图](https://example.edu/a.png)"
+                .into(),
+        ));
+        let id = create(&mut office, &fields).await;
+        add_school(&mut office, id, "牛津大学", "2").await;
+        let r = act(&mut office, id, "publish", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+        let mut student = app.signed_in(STUDENT, STUDENT_PASSWORD).await;
+        let page = student.get(&format!("/programs/{id}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            page.headers
+                .get("content-security-policy")
+                .and_then(|v| v.to_str().ok()),
+            Some(CSP),
+            "the policy is unchanged"
+        );
+        assert_eq!(page.select("#description strong"), vec!["重点"]);
+        assert_eq!(page.select("#description ul li"), vec!["甲", "乙"]);
+        assert_eq!(page.select("#description p:first-child br").len(), 1);
+        let html = page.html();
+        let one = |css: &str| {
+            let sel = scraper::Selector::parse(css).expect("selector");
+            html.select(&sel).count()
+        };
+        assert_eq!(
+            one(
+                "#description a[href=\"https://example.edu/guide\"][rel=\"noopener noreferrer nofollow\"]"
+            ),
+            1
+        );
+        for css in [
+            "#description script",
+            "#description img",
+            "#description [onclick]",
+            "#description [style]",
+            "#description a[href^=\"javascript\"]",
+            "#description a[href=\"https://evil.example\"]",
+        ] {
+            assert_eq!(one(css), 0, "{css}");
+        }
+        // The raw HTML is shown as the text it was, not lost.
+        let text = page.select("#description").join("");
+        assert!(text.contains("<script>alert(1)</script>"), "{text}");
+        assert_eq!(
+            page.select("#description a").len(),
+            2,
+            "the guide, and the javascript: link without its address"
+        );
+    }
+);
+
+both!(
+    two_clerks_pressing_the_same_button_at_once_change_the_program_once,
+    with_demo,
+    |app| {
+        use outbound::services::ServiceError;
+        use outbound::services::audit::Who;
+        use outbound::services::program_admin::{
+            LifecycleStep, Manager, ProgramAction, transition,
+        };
+
+        let mut office = app.signed_in("gjc_officer", STAFF).await;
+        let id = full_program(&mut office, "同时发布项目").await;
+        let seen: i64 = version(&mut office, id).await.parse().unwrap();
+        let press = || {
+            let db = app.state.db.clone();
+            tokio::spawn(async move {
+                let step = LifecycleStep {
+                    action: ProgramAction::Publish,
+                    seen_version: seen,
+                    now: Utc::now(),
+                    reason: "",
+                };
+                transition(&db, &Who::system(), Manager::Office, id, step).await
+            })
+        };
+        let (a, b) = tokio::join!(press(), press());
+        let results = [a.unwrap(), b.unwrap()];
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        let stale = results
+            .iter()
+            .filter(|r| matches!(r, Err(ServiceError::Conflict(_))))
+            .count();
+        assert_eq!((won, stale), (1, 1), "{results:?}");
+        assert_eq!(status_of(&app, id).await, "published");
+        assert_eq!(audited(&app, id, "program.publish").await, 1);
+        assert_eq!(version(&mut office, id).await, (seen + 1).to_string());
+    }
+);

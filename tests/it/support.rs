@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use outbound::config::Config;
+use outbound::config::{Config, OfficeName};
 use outbound::web::{self, AppState};
 use tower::ServiceExt;
 
@@ -21,6 +21,14 @@ pub enum Backend {
     Sqlite,
     Postgres,
 }
+
+/// The office's name in [`TestApp::with_demo_office`]: like no default.
+pub static TEST_OFFICE: std::sync::LazyLock<OfficeName> = std::sync::LazyLock::new(|| {
+    OfficeName::new(
+        Some("测试大学全球合作办公室".into()),
+        Some("Test University Global Engagement Office".into()),
+    )
+});
 
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -85,6 +93,11 @@ async fn pg_admin() -> Option<sqlx::PgPool> {
 impl TestApp {
     /// A fresh, migrated, empty database (reference data only). `None` = PostgreSQL skipped.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_with(backend, OfficeName::default()).await
+    }
+
+    /// The same, with the office configured as `office` (`OUTBOUND_OFFICE_NAME[_EN]`).
+    pub async fn spawn_with(backend: Backend, office: OfficeName) -> Option<TestApp> {
         let dir = std::env::temp_dir().join(unique("outbound-test"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let (url, pg_db) = match backend {
@@ -112,6 +125,7 @@ impl TestApp {
             database_url: url,
             secure_cookies: false,
             data_key: None,
+            office,
         };
         let state = web::server::open(&config)
             .await
@@ -129,6 +143,16 @@ impl TestApp {
     pub async fn with_demo(backend: Backend) -> Option<TestApp> {
         let app = TestApp::spawn(backend).await?;
         outbound::demo::load(&app.state.db, &app.state.key, &app.state.storage)
+            .await
+            .expect("demo data loads");
+        Some(app)
+    }
+
+    /// The demo data set on an application whose office is configured as [`TEST_OFFICE`].
+    pub async fn with_demo_office(backend: Backend) -> Option<TestApp> {
+        let app = TestApp::spawn_with(backend, TEST_OFFICE.clone()).await?;
+        let office = &app.state.config.office;
+        outbound::demo::load_for(&app.state.db, &app.state.key, &app.state.storage, office)
             .await
             .expect("demo data loads");
         Some(app)

@@ -9,6 +9,7 @@ use crate::db::dicts::{self, DictItem, Major, kind};
 use crate::db::programs::{self as db, ManagedProgram, TemplateVersion, program_target};
 use crate::db::{Db, DbError, Tx};
 use crate::domain::FieldErrors;
+use crate::domain::program_status::ProgramStatus;
 use crate::domain::values::{Gpa, StudyLevel, ValueError, parse_date};
 use crate::services::audit::{self, Who};
 use crate::services::{ServiceError, ServiceResult};
@@ -688,7 +689,7 @@ pub async fn create(db: &Db, who: &Who, m: Manager, form: &ProgramForm) -> Servi
             "source",
             Expr::val(if m.is_office() { "school" } else { "partner" }),
         ),
-        ("status", Expr::val("draft")),
+        ("status", Expr::val(ProgramStatus::Draft.code())),
         ("created_by", Expr::val(who.id)),
         ("created_at", Expr::val(now)),
         ("updated_at", Expr::val(now)),

@@ -175,7 +175,8 @@ pub struct ProgramDetail {
     /// 项目费用模式 and 费用.
     pub fee_mode: String,
     pub fee: String,
-    /// 其他说明 (plain text with line breaks).
+    /// 其他说明 as the office wrote it: plain text, or simple Markdown (paragraphs, lists,
+    /// bold, links), which the program page shows rendered and cleaned.
     pub description: String,
     /// 项目主办单位.
     pub host_unit: String,

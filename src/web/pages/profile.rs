@@ -870,6 +870,7 @@ mod tests {
                 database_url: url,
                 secure_cookies: false,
                 data_key: None,
+                office: Default::default(),
             };
             let state = AppState::new(db, storage, DataKey::generate(), CsrfKey::random(), config);
             App { state, dir }

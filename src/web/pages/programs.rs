@@ -436,7 +436,8 @@ struct DetailPage {
     attachments: Vec<AttachmentView>,
     /// Some attachment is required (the note under the list explains the *).
     any_required: bool,
-    description: String,
+    /// 其他说明 as cleaned HTML (the office writes simple Markdown).
+    description_html: String,
     notice: String,
     is_student: bool,
     can_apply: bool,
@@ -652,7 +653,7 @@ async fn detail(
             .iter()
             .map(|a| attachment_view(a, lang))
             .collect(),
-        description: program.description.clone(),
+        description_html: crate::web::markdown::to_safe_html(&program.description),
         notice: program.notice.clone(),
         is_student: facts.is_some(),
         can_apply: o.can_apply,

@@ -505,6 +505,7 @@ mod tests {
             unread: 0,
             flash: None,
             wants_json: false,
+            office: String::new(),
         }
     }
 

@@ -125,15 +125,10 @@ async fn render_school(
     ))
 }
 
-/// Only an editable program's rows can be changed; the page says why otherwise.
+/// Only an editable program's rows can be changed; the page says why otherwise (the same
+/// rule and answer as the service's).
 fn editable_or_refused(m: Manager, p: &ManagedProgram) -> Result<(), ServiceError> {
-    if admin::allowed(m, &p.program.status).contains(&ProgramAction::Edit) {
-        Ok(())
-    } else if m.is_office() {
-        Err(ServiceError::Refused("manage.err.not_now"))
-    } else {
-        Err(ServiceError::Refused("manage.err.partner_locked"))
-    }
+    admin::require(m, p, ProgramAction::Edit)
 }
 
 /// The outcome of a row form: back to the program, or the form again.
