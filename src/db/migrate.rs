@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_admission.sql")),
     (6, include_str!("../../migrations/0006_manage.sql")),
     (7, include_str!("../../migrations/0007_queue_index.sql")),
+    (8, include_str!("../../migrations/0008_exam_languages.sql")),
 ];
 
 /// The newest schema version this build knows.

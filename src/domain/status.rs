@@ -381,6 +381,9 @@ pub struct Facts {
     /// 退回修改 sends the application back to the admission it came from, so the rule needs
     /// to know which one it was.
     pub admitted_second_choice: bool,
+    /// The applicant already holds as many active applications in this round as allowed
+    /// (本轮限报项目数, [`crate::domain::eligibility::RoundLoad::is_full`]): 提交 is closed.
+    pub at_round_limit: bool,
 }
 
 /// Why an action was refused. Display is for logs; users see the catalogue text of `code()`.
@@ -421,11 +424,14 @@ pub enum TransitionError {
     /// 补交材料附件 when nobody asked for material.
     #[error("no supplementary material was requested")]
     NoSupplementRequested,
+    /// 提交 when the applicant already holds as many active applications in the round as allowed.
+    #[error("the per-round limit of active applications is reached")]
+    RoundLimitReached,
 }
 
 impl TransitionError {
     /// Every code, for the catalogue test.
-    pub const ALL_CODES: [&'static str; 10] = [
+    pub const ALL_CODES: [&'static str; 11] = [
         "err.transition.not_allowed",
         "err.transition.not_your_application",
         "err.transition.forbidden",
@@ -436,6 +442,7 @@ impl TransitionError {
         "err.transition.no_pending_score",
         "err.transition.score_already_backfilled",
         "err.transition.no_supplement_request",
+        "err.apply.limit_reached",
     ];
 
     /// The catalogue key of the message shown to the user.
@@ -451,6 +458,8 @@ impl TransitionError {
             TransitionError::NoPendingScore => "err.transition.no_pending_score",
             TransitionError::ScoreAlreadyBackfilled => "err.transition.score_already_backfilled",
             TransitionError::NoSupplementRequested => "err.transition.no_supplement_request",
+            // The message the catalogue shows before 报名, word for word.
+            TransitionError::RoundLimitReached => "err.apply.limit_reached",
         }
     }
 }
@@ -473,6 +482,7 @@ enum Guard {
     NotYetDecided,
     PendingScore,
     OpenSupplement,
+    WithinRoundLimit,
 }
 
 /// One legal move: who, on what condition, to which status.
@@ -557,6 +567,8 @@ impl Status {
     /// - `BackfillScore` is possible in every active status after submission, once; and
     ///   `UploadSupplement` in every status between submission and the end, while a
     ///   reviewer's request is open.
+    /// - `Submit` is closed while [`Facts::at_round_limit`]; `Resubmit` is not: a returned
+    ///   application already holds its place in the round.
     fn rule(self, action: Action, facts: &Facts) -> Option<Rule> {
         use Action as A;
         use Status as S;
@@ -573,7 +585,7 @@ impl Status {
 
         match (self, action) {
             // The applicant.
-            (S::Draft, A::Submit) => owner(S::UnderReview),
+            (S::Draft, A::Submit) => rule(Who::Owner, Guard::WithinRoundLimit, S::UnderReview),
             (S::Draft, A::Edit | A::Delete) => owner(S::Draft),
             (S::Returned, A::Edit) => owner(S::Returned),
             (S::Returned, A::Resubmit) => owner(S::UnderReview),
@@ -684,6 +696,9 @@ impl Status {
             }
             Guard::OpenSupplement if !facts.has_open_supplement_request => {
                 Err(TransitionError::NoSupplementRequested)
+            }
+            Guard::WithinRoundLimit if facts.at_round_limit => {
+                Err(TransitionError::RoundLimitReached)
             }
             _ => Ok(rule.to),
         }
@@ -813,6 +828,7 @@ mod tests {
                 _ => Phase::Application,
             },
             admitted_second_choice: false,
+            at_round_limit: false,
         }
     }
 
@@ -888,6 +904,36 @@ mod tests {
     fn submitting_a_draft_puts_it_under_review() {
         let to = Draft.apply(Submit, &owner(), &Facts::default());
         assert_eq!(to, Ok(UnderReview));
+    }
+
+    #[test]
+    fn a_student_at_the_round_limit_is_not_offered_submit_but_may_still_edit_or_delete() {
+        let full = Facts {
+            at_round_limit: true,
+            ..Facts::default()
+        };
+        assert_eq!(
+            Draft.apply(Submit, &owner(), &full),
+            Err(TransitionError::RoundLimitReached)
+        );
+        assert_eq!(
+            Draft.available_actions(&owner(), &full),
+            vec![Delete, Edit],
+            "提交 is not offered"
+        );
+        assert_eq!(
+            TransitionError::RoundLimitReached.code(),
+            "err.apply.limit_reached"
+        );
+    }
+
+    #[test]
+    fn a_returned_application_may_be_resubmitted_at_the_round_limit() {
+        let full = Facts {
+            at_round_limit: true,
+            ..Facts::default()
+        };
+        assert_eq!(Returned.apply(Resubmit, &owner(), &full), Ok(UnderReview));
     }
 
     #[test]

@@ -19,3 +19,4 @@ mod phone;
 mod reports;
 mod review;
 mod staff_browser;
+mod wizard;
