@@ -338,6 +338,17 @@ both!(
             .unwrap_or_default();
         assert_eq!(fields, ["exam_type"]);
         assert!(language_rows(&app, id).await.is_empty());
+        // An app can narrow its own select: each exam says its language.
+        let exams = c.get("/api/v1/dictionaries/exam_type").await.json();
+        let language_of = |code: &str| {
+            exams["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|i| i["code"] == code))
+                .map(|i| i["language"].clone())
+        };
+        assert_eq!(language_of("jlpt_n1"), Some(serde_json::json!("ja")));
+        assert_eq!(language_of("ielts"), Some(serde_json::json!("en")));
+        assert_eq!(language_of("other"), Some(serde_json::json!("")));
 
         // The right pair is taken; changing it to a wrong one later is refused too.
         let r = c
