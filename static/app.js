@@ -8,6 +8,8 @@
    input[type=file][data-max-bytes]       refuse a too-large file, message in [data-file-error]
    input[type=checkbox][data-check-all="name"]  tick / untick every checkbox `name` in the form
    [data-dialog-open="id"], [data-dialog-close]  open / close a <dialog>
+   select[data-narrowed-by="id"]          keep only the <optgroup data-for> of the value chosen in
+                                          #id (and those with data-for=""); all are shown without JS
    details.menu-dropdown                  one open at a time; closed by Escape or a click outside
    .steps, .tabs, .nav-list               a bar wider than the screen shows its current item */
 (function () {
@@ -206,8 +208,30 @@
     }
   }
 
+  /* ---- a select whose choices depend on another field (达标方式 on 外语语种) ---- */
+  function narrow(select) {
+    var by = document.getElementById(select.getAttribute("data-narrowed-by"));
+    if (!by) return;
+    // The groups as the server drew them, kept once so that they can come back in order.
+    if (!select.narrowGroups) {
+      select.narrowGroups = Array.prototype.slice.call(select.querySelectorAll("optgroup"));
+    }
+    var kept = select.value;
+    var chosen = by.value;
+    select.narrowGroups.forEach(function (g) {
+      if (g.parentNode) g.parentNode.removeChild(g);
+    });
+    select.narrowGroups.forEach(function (g) {
+      var owner = g.getAttribute("data-for") || "";
+      if (!chosen || !owner || owner === chosen) select.appendChild(g);
+    });
+    select.value = kept;
+    if (select.value !== kept) select.value = "";
+  }
+
   function onChange(e) {
     var el = e.target;
+    if (el.id) each('select[data-narrowed-by="' + el.id + '"]', narrow);
     if (el.matches("input[type=file][data-max-bytes]")) onFileChange(el);
     if (el.matches("[data-autosubmit]") && el.form) {
       if (el.form.requestSubmit) el.form.requestSubmit();
@@ -267,6 +291,7 @@
   function init() {
     countdowns();
     showCurrent();
+    each("select[data-narrowed-by]", narrow);
     document.addEventListener("click", onClick, true);
     document.addEventListener("click", onClickUi);
     document.addEventListener("submit", onSubmit);

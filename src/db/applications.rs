@@ -175,6 +175,15 @@ pub async fn list_for_student(db: &Db, student_id: i64) -> DbResult<Vec<ListRow>
     .await
 }
 
+/// The statuses that count toward the per-round limit: submitted and still active.
+fn counted_statuses() -> Vec<&'static str> {
+    Status::ALL
+        .iter()
+        .filter(|s| s.is_active() && **s != Status::Draft)
+        .map(|s| s.code())
+        .collect()
+}
+
 /// How many applications of the student count toward the per-round limit: submitted ones
 /// that are still active, in the program year `round_year`.
 pub async fn active_submitted_in_round(
@@ -182,18 +191,28 @@ pub async fn active_submitted_in_round(
     student_id: i64,
     round_year: i64,
 ) -> DbResult<i64> {
-    let active: Vec<&str> = Status::ALL
-        .iter()
-        .filter(|s| s.is_active() && **s != Status::Draft)
-        .map(|s| s.code())
-        .collect();
     tx.count(
         &Query::select()
             .expr(Expr::col("id").count())
             .from("applications")
             .and_where(Expr::col("student_id").eq(student_id))
             .and_where(Expr::col("round_year").eq(round_year))
-            .and_where(Expr::col("status").is_in(active))
+            .and_where(Expr::col("status").is_in(counted_statuses()))
+            .to_owned(),
+    )
+    .await
+}
+
+/// The same for every round at once: (round year, applications counted), for the catalogue.
+pub async fn active_submitted_by_round(db: &Db, student_id: i64) -> DbResult<Vec<(i64, i64)>> {
+    db.all(
+        &Query::select()
+            .column("round_year")
+            .expr(Expr::col("id").count())
+            .from("applications")
+            .and_where(Expr::col("student_id").eq(student_id))
+            .and_where(Expr::col("status").is_in(counted_statuses()))
+            .group_by_col("round_year")
             .to_owned(),
     )
     .await

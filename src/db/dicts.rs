@@ -48,6 +48,49 @@ pub async fn items(db: &Db, kind: &str) -> DbResult<Vec<DictItem>> {
     .await
 }
 
+/// An item of the 达标方式 (exam type) dictionary with the language it shows.
+#[derive(Debug, Clone)]
+pub struct ExamItem {
+    pub item: DictItem,
+    /// The 语种 code the exam shows, or "" for an exam of any language (校内语言测试, 其他).
+    pub language: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExamRow {
+    code: String,
+    label_zh: String,
+    label_en: String,
+    parent_code: String,
+}
+
+/// The active exam types, in their order, each with its language.
+pub async fn exams(db: &Db) -> DbResult<Vec<ExamItem>> {
+    let rows: Vec<ExamRow> = db
+        .all(
+            &Query::select()
+                .columns(["code", "label_zh", "label_en", "parent_code"])
+                .from("dictionary_items")
+                .and_where(Expr::col("kind").eq(kind::EXAM_TYPE))
+                .and_where(Expr::col("active").eq(true))
+                .order_by("sort_order", Order::Asc)
+                .order_by("id", Order::Asc)
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ExamItem {
+            item: DictItem {
+                code: r.code,
+                label_zh: r.label_zh,
+                label_en: r.label_en,
+            },
+            language: r.parent_code,
+        })
+        .collect())
+}
+
 /// (code, label) pairs for a select.
 pub fn options(items: &[DictItem], lang: Lang) -> Vec<(String, String)> {
     items

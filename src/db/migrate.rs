@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/0006_manage.sql")),
     (7, include_str!("../../migrations/0007_queue_index.sql")),
     (8, include_str!("../../migrations/0008_after_admission.sql")),
+    (9, include_str!("../../migrations/0009_exam_languages.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -398,17 +398,52 @@ pub struct LanguageScore {
     pub exam_date: NaiveDate,
 }
 
+/// The 语种 and 达标方式 a 外语水平 row may name, and which language each exam shows: IELTS
+/// shows English, JLPT Japanese. An exam of no particular language (校内语言测试, 其他) goes
+/// with any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LanguageExams {
+    /// The language codes offered.
+    pub languages: Vec<String>,
+    /// (exam code, the code of its language or "" for any language), in the order offered.
+    pub exams: Vec<(String, String)>,
+}
+
+impl LanguageExams {
+    /// The exam codes offered for `language`, in order: its own and those of any language.
+    pub fn exams_for<'a>(&'a self, language: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.exams
+            .iter()
+            .filter(move |(_, of)| of.is_empty() || of == language)
+            .map(|(code, _)| code.as_str())
+    }
+
+    /// Whether `exam` shows a level of `language`.
+    pub fn fits(&self, language: &str, exam: &str) -> bool {
+        self.exams_for(language).any(|e| e == exam)
+    }
+
+    fn exam_codes(&self) -> Vec<String> {
+        self.exams.iter().map(|(code, _)| code.clone()).collect()
+    }
+}
+
 impl LanguageScore {
     /// Parses a row: language, exam type and exam date are required, the first two among the
-    /// codes offered; the score may be left empty while the result is pending.
+    /// codes offered and the exam one of the language's ([`LanguageExams::fits`]); the score
+    /// may be left empty while the result is pending.
     pub fn parse(
         form: &LanguageScoreForm,
-        languages_allowed: &[String],
-        exam_types_allowed: &[String],
+        offered: &LanguageExams,
     ) -> Result<LanguageScore, FieldErrors> {
         let mut e = FieldErrors::new();
-        let language = e.check("language", one_of(languages_allowed, &form.language));
-        let exam_type = e.check("exam_type", one_of(exam_types_allowed, &form.exam_type));
+        let language = e.check("language", one_of(&offered.languages, &form.language));
+        let exam_type = e.check("exam_type", one_of(&offered.exam_codes(), &form.exam_type));
+        if let (Some(language), Some(exam)) = (&language, &exam_type)
+            && !offered.fits(language, exam)
+        {
+            e.add("exam_type", LANGUAGE_MISMATCH);
+        }
         let score = e.text("score", &form.score, SHORT);
         let exam_date = e.check("exam_date", parse_date(&form.exam_date));
         match (language, exam_type, exam_date) {
@@ -429,6 +464,9 @@ impl LanguageScore {
         self.score.is_none()
     }
 }
+
+/// The error beside 达标方式 when the exam is not one of the chosen language's.
+pub const LANGUAGE_MISMATCH: &str = "err.exam_type.language";
 
 /// A posted dictionary code, which must be one of `allowed`.
 fn one_of(allowed: &[String], raw: &str) -> Result<String, ValueError> {
@@ -510,10 +548,8 @@ pub struct Draft<'a> {
     pub allowed_schools: &'a [i64],
     /// The 费用来源 dictionary codes.
     pub funding_sources: &'a [String],
-    /// The 语种 dictionary codes.
-    pub languages_allowed: &'a [String],
-    /// The 达标方式 dictionary codes.
-    pub exam_types_allowed: &'a [String],
+    /// The 语种 and 达标方式 offered, each exam with its language.
+    pub language_exams: &'a LanguageExams,
     /// Today in China: a passport must still be valid after it.
     pub today: NaiveDate,
 }
@@ -605,7 +641,7 @@ impl Draft<'_> {
             ));
         }
         for (i, row) in self.languages.iter().enumerate() {
-            match LanguageScore::parse(row, self.languages_allowed, self.exam_types_allowed) {
+            match LanguageScore::parse(row, self.language_exams) {
                 Ok(score) => languages.push(score),
                 Err(errors) => missing.extend(errors.0.into_iter().map(|e| {
                     MissingField::new(
@@ -779,6 +815,22 @@ mod tests {
         }
     }
 
+    /// English and Japanese, IELTS and CET-6 for English, JLPT N1 for Japanese, 其他 for any.
+    fn offered() -> LanguageExams {
+        LanguageExams {
+            languages: vec!["english".into(), "japanese".into()],
+            exams: [
+                ("ielts", "english"),
+                ("cet6", "english"),
+                ("jlpt_n1", "japanese"),
+                ("other", ""),
+            ]
+            .into_iter()
+            .map(|(e, l)| (e.to_owned(), l.to_owned()))
+            .collect(),
+        }
+    }
+
     struct Fixture {
         profile: ProfileForm,
         info: ApplicationInfoForm,
@@ -787,8 +839,7 @@ mod tests {
         required: Vec<(i64, String)>,
         schools: Vec<i64>,
         sources: Vec<String>,
-        langs: Vec<String>,
-        exams: Vec<String>,
+        offered: LanguageExams,
     }
 
     impl Fixture {
@@ -801,8 +852,7 @@ mod tests {
                 required: vec![(1, "中文成绩单".into()), (2, "外语水平证明".into())],
                 schools: vec![11, 12, 13],
                 sources: sources(),
-                langs: vec!["english".into(), "japanese".into()],
-                exams: vec!["ielts".into(), "cet6".into()],
+                offered: offered(),
             }
         }
 
@@ -815,8 +865,7 @@ mod tests {
                 required_attachment_types: &self.required,
                 allowed_schools: &self.schools,
                 funding_sources: &self.sources,
-                languages_allowed: &self.langs,
-                exam_types_allowed: &self.exams,
+                language_exams: &self.offered,
                 today: today(),
             }
         }
@@ -1051,12 +1100,64 @@ mod tests {
 
     #[test]
     fn a_language_row_needs_language_exam_type_and_date() {
-        let errors =
-            LanguageScore::parse(&LanguageScoreForm::default(), &[], &[]).expect_err("empty row");
+        let errors = LanguageScore::parse(&LanguageScoreForm::default(), &LanguageExams::default())
+            .expect_err("empty row");
         assert_eq!(errors.get("language"), Some("err.required"));
         assert_eq!(errors.get("exam_type"), Some("err.required"));
         assert_eq!(errors.get("exam_date"), Some("err.required"));
         assert_eq!(errors.get("score"), None);
+    }
+
+    #[test]
+    fn a_language_row_with_an_exam_of_another_language_is_refused_beside_the_exam() {
+        let row = |language: &str, exam: &str| LanguageScoreForm {
+            language: language.into(),
+            exam_type: exam.into(),
+            ..ielts("N1")
+        };
+        let errors =
+            LanguageScore::parse(&row("english", "jlpt_n1"), &offered()).expect_err("英语 + JLPT");
+        assert_eq!(errors.get("exam_type"), Some(LANGUAGE_MISMATCH));
+        assert_eq!(errors.len(), 1, "only the exam is wrong");
+        assert!(LanguageScore::parse(&row("japanese", "jlpt_n1"), &offered()).is_ok());
+        assert!(
+            LanguageScore::parse(&row("japanese", "other"), &offered()).is_ok(),
+            "an exam of no particular language goes with any"
+        );
+    }
+
+    #[test]
+    fn the_exams_offered_for_a_language_are_its_own_and_those_of_any_language() {
+        let offered = offered();
+        assert_eq!(
+            offered.exams_for("english").collect::<Vec<_>>(),
+            ["ielts", "cet6", "other"]
+        );
+        assert_eq!(
+            offered.exams_for("japanese").collect::<Vec<_>>(),
+            ["jlpt_n1", "other"]
+        );
+        assert!(!offered.fits("english", "jlpt_n1"));
+        assert!(!offered.fits("english", "toeic"), "not offered at all");
+    }
+
+    #[test]
+    fn a_draft_with_a_mismatched_language_row_cannot_be_submitted() {
+        let fixture = Fixture {
+            languages: vec![LanguageScoreForm {
+                exam_type: "jlpt_n1".into(),
+                ..ielts("N1")
+            }],
+            ..Fixture::complete()
+        };
+        assert_eq!(
+            problems(&fixture),
+            vec![(
+                Step::Languages,
+                "languages.0.exam_type".to_owned(),
+                LANGUAGE_MISMATCH
+            )]
+        );
     }
 
     #[test]
@@ -1191,7 +1292,14 @@ mod tests {
             ) {
                 let (form, names) = form::<LanguageScoreForm>(values);
                 let allowed = ["en".to_owned(), "ielts".to_owned(), "yes".to_owned()];
-                match LanguageScore::parse(&form, &allowed, &allowed) {
+                let offered = LanguageExams {
+                    languages: allowed.to_vec(),
+                    exams: [("en", "en"), ("ielts", "en"), ("yes", "")]
+                        .into_iter()
+                        .map(|(e, l)| (e.to_owned(), l.to_owned()))
+                        .collect(),
+                };
+                match LanguageScore::parse(&form, &offered) {
                     Ok(row) => prop_assert!(allowed.contains(&row.language)),
                     Err(errors) => {
                         let on_fields = names.iter().filter(|n| errors.get(n).is_some()).count();

@@ -1,5 +1,9 @@
 //! Who may apply to a program (SPEC §4 申请对象, 申请年级, 招生专业, GPA要求): the catalogue says
-//! why a student is not eligible, and submit refuses an ineligible student.
+//! why a student is not eligible, and submit refuses an ineligible student. Also the per-round
+//! limit (SPEC §5 本轮限报项目数, [`RoundLoad`]): how many active applications a student may hold
+//! in one round, which the catalogue tells before 报名 and the state machine enforces on 提交.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -32,6 +36,44 @@ pub struct StudentFacts {
     pub major_id: Option<i64>,
     /// 平均绩点.
     pub gpa: Option<f64>,
+    /// The active applications the student already holds, per round.
+    pub rounds: RoundLoad,
+}
+
+/// 本轮限报项目数 when neither the program nor the office sets one: "每人限报 1 个项目" (seed 001).
+pub const DEFAULT_ROUND_LIMIT: i64 = 1;
+
+/// The active applications a student holds per round (a program's year), and the office's
+/// limit. An application counts once it is submitted and until it ends without an exchange
+/// (`Status::is_active`); a draft does not count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RoundLoad {
+    /// Round (program year) → active submitted applications in it.
+    pub held: BTreeMap<i64, i64>,
+    /// The office's 本轮限报项目数 (setting `max_active_per_round`), if set.
+    pub configured_limit: Option<i64>,
+}
+
+impl RoundLoad {
+    /// The limit that applies to a program: its own 限报项目数 when it sets a positive one,
+    /// otherwise the office's when positive, otherwise [`DEFAULT_ROUND_LIMIT`].
+    pub fn limit(&self, program_max: Option<i64>) -> i64 {
+        program_max
+            .filter(|n| *n > 0)
+            .or(self.configured_limit.filter(|n| *n > 0))
+            .unwrap_or(DEFAULT_ROUND_LIMIT)
+    }
+
+    /// The active applications held in `round`.
+    pub fn held_in(&self, round: i64) -> i64 {
+        self.held.get(&round).copied().unwrap_or(0)
+    }
+
+    /// The student may not submit another application in `round` to a program whose own
+    /// limit is `program_max`: they already hold as many as it allows.
+    pub fn is_full(&self, round: i64, program_max: Option<i64>) -> bool {
+        self.held_in(round) >= self.limit(program_max)
+    }
 }
 
 /// One reason a student may not apply.
@@ -138,6 +180,7 @@ mod tests {
             grade: Some("2022".into()),
             major_id: Some(7),
             gpa: Some(3.3),
+            ..StudentFacts::default()
         }
     }
 
@@ -206,5 +249,38 @@ mod tests {
             ..undergraduate()
         };
         assert!(is_eligible(&rules, &student));
+    }
+
+    #[test]
+    fn the_round_limit_is_the_programs_then_the_offices_then_one() {
+        let office = RoundLoad {
+            configured_limit: Some(2),
+            ..RoundLoad::default()
+        };
+        assert_eq!(office.limit(Some(3)), 3);
+        assert_eq!(office.limit(None), 2);
+        assert_eq!(
+            office.limit(Some(0)),
+            2,
+            "a zero limit on the program is no limit set"
+        );
+        assert_eq!(RoundLoad::default().limit(None), DEFAULT_ROUND_LIMIT);
+        let nonsense = RoundLoad {
+            configured_limit: Some(-1),
+            ..RoundLoad::default()
+        };
+        assert_eq!(nonsense.limit(None), DEFAULT_ROUND_LIMIT);
+    }
+
+    #[test]
+    fn a_round_is_full_when_the_student_holds_as_many_applications_as_allowed() {
+        let load = RoundLoad {
+            held: BTreeMap::from([(2026, 1), (2027, 0)]),
+            configured_limit: None,
+        };
+        assert!(load.is_full(2026, None));
+        assert!(!load.is_full(2026, Some(2)), "the program allows two");
+        assert!(!load.is_full(2027, None));
+        assert!(!load.is_full(2025, None), "a round never applied in");
     }
 }

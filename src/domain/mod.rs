@@ -405,6 +405,7 @@ mod tests {
         keys.extend(status::TransitionError::ALL_CODES);
         keys.extend(UploadError::ALL_CODES);
         keys.extend(Ineligibility::ALL_CODES);
+        keys.push(application::LANGUAGE_MISMATCH);
         keys.extend(workflow::Scope::ALL.iter().map(|s| s.label_key()));
         keys.extend(workflow::Phase::ALL.iter().map(|p| p.label_key()));
         keys.extend(workflow::WorkflowError::ALL_CODES);

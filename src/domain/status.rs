@@ -414,6 +414,9 @@ pub struct Facts {
     /// 退回修改 sends the application back to the admission it came from, so the rule needs
     /// to know which one it was.
     pub admitted_second_choice: bool,
+    /// The applicant already holds as many active applications in this round as allowed
+    /// (本轮限报项目数, [`crate::domain::eligibility::RoundLoad::is_full`]): 提交 is closed.
+    pub at_round_limit: bool,
     /// The after-admission requests of this application, and what the program offers.
     pub requests: RequestFacts,
 }
@@ -491,11 +494,14 @@ pub enum TransitionError {
     /// The office acts on a request that nobody filed.
     #[error("no such request is waiting")]
     NoOpenRequest,
+    /// 提交 when the applicant already holds as many active applications in the round as allowed.
+    #[error("the per-round limit of active applications is reached")]
+    RoundLimitReached,
 }
 
 impl TransitionError {
     /// Every code, for the catalogue test.
-    pub const ALL_CODES: [&'static str; 14] = [
+    pub const ALL_CODES: [&'static str; 15] = [
         "err.transition.not_allowed",
         "err.transition.not_your_application",
         "err.transition.forbidden",
@@ -510,6 +516,7 @@ impl TransitionError {
         "err.transition.not_offered",
         "err.transition.already_granted",
         "err.transition.no_open_request",
+        "err.apply.limit_reached",
     ];
 
     /// The catalogue key of the message shown to the user.
@@ -529,6 +536,8 @@ impl TransitionError {
             TransitionError::NotOffered => "err.transition.not_offered",
             TransitionError::AlreadyGranted => "err.transition.already_granted",
             TransitionError::NoOpenRequest => "err.transition.no_open_request",
+            // The message the catalogue shows before 报名, word for word.
+            TransitionError::RoundLimitReached => "err.apply.limit_reached",
         }
     }
 }
@@ -560,6 +569,7 @@ enum Guard {
     Open(RequestKind),
     /// Some request is open.
     AnyOpen,
+    WithinRoundLimit,
 }
 
 /// One legal move: who, on what condition, to which status.
@@ -644,6 +654,8 @@ impl Status {
     /// - `BackfillScore` is possible in every active status after submission, once; and
     ///   `UploadSupplement` in every status between submission and the end, while a
     ///   reviewer's request is open.
+    /// - `Submit` is closed while [`Facts::at_round_limit`]; `Resubmit` is not: a returned
+    ///   application already holds its place in the round.
     fn rule(self, action: Action, facts: &Facts) -> Option<Rule> {
         use Action as A;
         use RequestKind as K;
@@ -661,7 +673,7 @@ impl Status {
 
         match (self, action) {
             // The applicant.
-            (S::Draft, A::Submit) => owner(S::UnderReview),
+            (S::Draft, A::Submit) => rule(Who::Owner, Guard::WithinRoundLimit, S::UnderReview),
             (S::Draft, A::Edit | A::Delete) => owner(S::Draft),
             (S::Returned, A::Edit) => owner(S::Returned),
             (S::Returned, A::Resubmit) => owner(S::UnderReview),
@@ -832,6 +844,9 @@ impl Status {
                 Err(TransitionError::NoOpenRequest)
             }
             Guard::AnyOpen if facts.requests.open.is_empty() => Err(TransitionError::NoOpenRequest),
+            Guard::WithinRoundLimit if facts.at_round_limit => {
+                Err(TransitionError::RoundLimitReached)
+            }
             _ => Ok(rule.to),
         }
     }
@@ -974,6 +989,7 @@ mod tests {
                 funding_offered: true,
                 ..RequestFacts::default()
             },
+            at_round_limit: false,
         }
     }
 
@@ -1197,6 +1213,36 @@ mod tests {
     fn submitting_a_draft_puts_it_under_review() {
         let to = Draft.apply(Submit, &owner(), &Facts::default());
         assert_eq!(to, Ok(UnderReview));
+    }
+
+    #[test]
+    fn a_student_at_the_round_limit_is_not_offered_submit_but_may_still_edit_or_delete() {
+        let full = Facts {
+            at_round_limit: true,
+            ..Facts::default()
+        };
+        assert_eq!(
+            Draft.apply(Submit, &owner(), &full),
+            Err(TransitionError::RoundLimitReached)
+        );
+        assert_eq!(
+            Draft.available_actions(&owner(), &full),
+            vec![Delete, Edit],
+            "提交 is not offered"
+        );
+        assert_eq!(
+            TransitionError::RoundLimitReached.code(),
+            "err.apply.limit_reached"
+        );
+    }
+
+    #[test]
+    fn a_returned_application_may_be_resubmitted_at_the_round_limit() {
+        let full = Facts {
+            at_round_limit: true,
+            ..Facts::default()
+        };
+        assert_eq!(Returned.apply(Resubmit, &owner(), &full), Ok(UnderReview));
     }
 
     #[test]

@@ -762,6 +762,13 @@ coded_enum! {
     }
 }
 
+impl StudyLevel {
+    /// 是否为研究生: a master's or doctoral student (the application form asks it).
+    pub const fn is_graduate(self) -> bool {
+        matches!(self, StudyLevel::Master | StudyLevel::Doctoral)
+    }
+}
+
 coded_enum! {
     /// 婚姻状况.
     pub enum MaritalStatus: "marital_status" {
@@ -1046,6 +1053,13 @@ mod tests {
         ] {
             assert_eq!(parse_date(input), Err(ValueError::DateFormat), "{input}");
         }
+    }
+
+    #[test]
+    fn only_masters_and_doctoral_students_are_graduate_students() {
+        assert!(!StudyLevel::Undergraduate.is_graduate());
+        assert!(StudyLevel::Master.is_graduate());
+        assert!(StudyLevel::Doctoral.is_graduate());
     }
 
     #[test]

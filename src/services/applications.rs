@@ -15,9 +15,10 @@ use crate::db::applications::{self as apps, ApplicationRow};
 use crate::db::{Db, Tx, dicts, programs, students};
 use crate::domain::FieldErrors;
 use crate::domain::application::{
-    ApplicationInfoForm, Draft, LanguageScore, LanguageScoreForm, MissingField,
+    ApplicationInfoForm, Draft, LanguageExams, LanguageScore, LanguageScoreForm, MissingField,
     parse_application_info,
 };
+use crate::domain::eligibility::RoundLoad;
 use crate::domain::profile::ProfileForm;
 use crate::domain::status::{Action, Actor, Facts, Phase, Status};
 use crate::storage::Storage;
@@ -35,6 +36,8 @@ pub fn facts(app: &ApplicationRow, open_supplements: bool) -> Facts {
         has_open_supplement_request: open_supplements,
         stage_phase: app.status().review_phase().unwrap_or(Phase::Application),
         admitted_second_choice: app.status() == Status::AdmittedSecondChoice,
+        // Only 提交 looks at it; `submit` and `submit_check` count the round and set it.
+        at_round_limit: false,
         ..Facts::default()
     }
 }
@@ -277,11 +280,16 @@ pub async fn save_info(
     Ok(seen_version + 1)
 }
 
-async fn language_lists(db: &Db) -> ServiceResult<(Vec<String>, Vec<String>)> {
-    Ok((
-        dicts::codes(&dicts::items(db, dicts::kind::LANGUAGE).await?),
-        dicts::codes(&dicts::items(db, dicts::kind::EXAM_TYPE).await?),
-    ))
+/// The 语种 and 达标方式 offered, each exam with its language (from the dictionaries).
+pub async fn language_exams(db: &Db) -> ServiceResult<LanguageExams> {
+    Ok(LanguageExams {
+        languages: dicts::codes(&dicts::items(db, dicts::kind::LANGUAGE).await?),
+        exams: dicts::exams(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.item.code, e.language))
+            .collect(),
+    })
 }
 
 /// Adds a 外语水平 row (language, exam and date required; the score may wait).
@@ -293,8 +301,7 @@ pub async fn add_language(
 ) -> ServiceResult<i64> {
     let app = own(db, student_id, app_id).await?;
     ensure_editable(&app)?;
-    let (languages, exams) = language_lists(db).await?;
-    let row = LanguageScore::parse(&form, &languages, &exams)?;
+    let row = LanguageScore::parse(&form, &language_exams(db).await?)?;
     let mut tx = db.begin().await?;
     // Counted inside the transaction, so two rows added at once do not share a place.
     let order = tx
@@ -342,8 +349,7 @@ pub async fn update_language(
 ) -> ServiceResult<()> {
     let app = own(db, student_id, app_id).await?;
     ensure_editable(&app)?;
-    let (languages, exams) = language_lists(db).await?;
-    let row = LanguageScore::parse(&form, &languages, &exams)?;
+    let row = LanguageScore::parse(&form, &language_exams(db).await?)?;
     let mut tx = db.begin().await?;
     let n = tx
         .update(
@@ -400,8 +406,7 @@ pub struct Loaded {
     pub required_types: Vec<(i64, String)>,
     pub schools: Vec<i64>,
     pub funding_sources: Vec<String>,
-    pub languages_allowed: Vec<String>,
-    pub exam_types_allowed: Vec<String>,
+    pub language_exams: LanguageExams,
 }
 
 impl Loaded {
@@ -414,8 +419,7 @@ impl Loaded {
             required_attachment_types: &self.required_types,
             allowed_schools: &self.schools,
             funding_sources: &self.funding_sources,
-            languages_allowed: &self.languages_allowed,
-            exam_types_allowed: &self.exam_types_allowed,
+            language_exams: &self.language_exams,
             today,
         }
     }
@@ -458,7 +462,7 @@ pub async fn load(db: &Db, key: &DataKey, student_id: i64, app_id: i64) -> Servi
         .map(|s| s.id)
         .collect();
     let funding_sources = dicts::codes(&dicts::items(db, dicts::kind::FUNDING_SOURCE).await?);
-    let (languages_allowed, exam_types_allowed) = language_lists(db).await?;
+    let language_exams = language_exams(db).await?;
     Ok(Loaded {
         app,
         program,
@@ -469,8 +473,7 @@ pub async fn load(db: &Db, key: &DataKey, student_id: i64, app_id: i64) -> Servi
         required_types,
         schools,
         funding_sources,
-        languages_allowed,
-        exam_types_allowed,
+        language_exams,
     })
 }
 
@@ -490,16 +493,95 @@ impl From<crate::db::DbError> for SubmitError {
     }
 }
 
-/// The most active applications a student may hold in one round (program year).
-async fn round_limit(db: &Db, program: &programs::ProgramRow) -> ServiceResult<i64> {
-    if let Some(n) = program.max_per_student.filter(|n| *n > 0) {
-        return Ok(n);
+/// Which submit the application's status calls for: 提交 for a draft, 重新提交 for a
+/// returned one; anything else was submitted already.
+fn submit_action(app: &ApplicationRow) -> ServiceResult<Action> {
+    match app.status() {
+        Status::Draft => Ok(Action::Submit),
+        Status::Returned => Ok(Action::Resubmit),
+        _ => Err(ServiceError::Conflict("err.submit.already")),
     }
-    Ok(dicts::setting(db, "max_active_per_round")
-        .await?
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|n: &i64| *n > 0)
-        .unwrap_or(1))
+}
+
+/// Why 提交 would be refused now although the application is complete, as a catalogue key:
+/// the registration window and eligibility (for a first submission), then the state machine
+/// with the student's standing in the round (本轮限报项目数). `None` means 提交 goes through.
+/// The submit page shows this and [`submit`] enforces it, so the page never offers a button
+/// that must fail.
+async fn refusal(
+    db: &Db,
+    loaded: &Loaded,
+    student_id: i64,
+    action: Action,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<&'static str>> {
+    let app = &loaded.app;
+    let student = program_rules::student_facts(db, student_id).await?;
+    // A returned application is being corrected, not newly applied for: the window that
+    // mattered was the one of its first submission.
+    if action == Action::Submit {
+        if !loaded.program.registration(now).accepts_applications() {
+            return Ok(Some("err.apply.closed"));
+        }
+        let Some(student) = &student else {
+            return Ok(Some("err.apply.no_registry"));
+        };
+        if let Some(first) = program_rules::apply_blockers(&loaded.program, student, now).first() {
+            return Ok(Some(first));
+        }
+    }
+    let facts = Facts {
+        at_round_limit: student.is_some_and(|s| {
+            s.rounds
+                .is_full(app.round_year, loaded.program.max_per_student)
+        }),
+        ..facts(app, false)
+    };
+    Ok(app
+        .status()
+        .apply(action, &Actor::student(true), &facts)
+        .err()
+        .map(|e| e.code()))
+}
+
+/// What the 提交 page shows: the fields still missing or wrong, and the reason 提交 would be
+/// refused even so. Submit is offered only when both are empty.
+pub struct SubmitCheck {
+    pub loaded: Loaded,
+    pub missing: Vec<MissingField>,
+    pub refusal: Option<&'static str>,
+}
+
+impl SubmitCheck {
+    /// 提交 would go through.
+    pub fn can_submit(&self) -> bool {
+        self.missing.is_empty() && self.refusal.is_none()
+    }
+}
+
+/// Checks one of the student's editable applications as [`submit`] would, without submitting.
+pub async fn submit_check(
+    db: &Db,
+    key: &DataKey,
+    student_id: i64,
+    app_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<SubmitCheck> {
+    let loaded = load(db, key, student_id, app_id).await?;
+    let action = submit_action(&loaded.app)?;
+    let missing = match loaded
+        .draft(crate::domain::values::china_today())
+        .into_submission()
+    {
+        Ok(_) => Vec::new(),
+        Err(missing) => missing,
+    };
+    let refusal = refusal(db, &loaded, student_id, action, now).await?;
+    Ok(SubmitCheck {
+        loaded,
+        missing,
+        refusal,
+    })
 }
 
 /// 提交 (or 重新提交 after 退回修改): checks everything at once, then the registration
@@ -519,30 +601,18 @@ pub async fn submit(
     if app.version != seen_version {
         return Err(ServiceError::Conflict(STALE).into());
     }
-    let action = match app.status() {
-        Status::Draft => Action::Submit,
-        Status::Returned => Action::Resubmit,
-        _ => return Err(ServiceError::Conflict("err.submit.already").into()),
-    };
+    let action = submit_action(app)?;
     let submission = loaded
         .draft(crate::domain::values::china_today())
         .into_submission()
         .map_err(SubmitError::Incomplete)?;
     let registration = loaded.program.registration(now);
-    // A returned application is being corrected, not newly applied for: the window that
-    // mattered was the one of its first submission.
-    if action == Action::Submit {
-        if !registration.accepts_applications() {
-            return Err(ServiceError::Refused("err.apply.closed").into());
-        }
-        let facts = program_rules::student_facts(db, student_id)
-            .await?
-            .ok_or(ServiceError::Refused("err.apply.no_registry"))?;
-        if let Some(first) = program_rules::apply_blockers(&loaded.program, &facts, now).first() {
-            return Err(ServiceError::Refused(first).into());
-        }
+    if let Some(key) = refusal(db, &loaded, student_id, action, now).await? {
+        return Err(ServiceError::Refused(key).into());
     }
-    let limit = round_limit(db, &loaded.program).await?;
+    let configured_limit = program_rules::round_load(db, student_id)
+        .await?
+        .configured_limit;
     let mut snapshot = loaded.profile.clone();
     // Personal data stays sealed in the profile; the snapshot keeps only what lists show.
     snapshot.id_number = crate::domain::values::mask_middle(&snapshot.id_number, 3, 4);
@@ -561,11 +631,16 @@ pub async fn submit(
             .and_where(Expr::col("user_id").eq(student_id)),
     )
     .await?;
-    if action == Action::Submit
-        && apps::active_submitted_in_round(&mut tx, student_id, app.round_year).await? >= limit
-    {
-        return Err(ServiceError::Refused("err.apply.limit_reached").into());
-    }
+    // Counted again under that lock: the state machine refuses 提交 at the limit.
+    let held = apps::active_submitted_in_round(&mut tx, student_id, app.round_year).await?;
+    let rounds = RoundLoad {
+        held: [(app.round_year, held)].into(),
+        configured_limit,
+    };
+    let submit_facts = Facts {
+        at_round_limit: rounds.is_full(app.round_year, loaded.program.max_per_student),
+        ..facts(app, false)
+    };
     let (template_id, stages) = match app.workflow_template_id {
         Some(id) => (
             Some(id),
@@ -593,7 +668,7 @@ pub async fn submit(
         seen_version,
         action,
         &Actor::student(true),
-        &facts(app, false),
+        &submit_facts,
         who,
         &stage,
         "",

@@ -1,25 +1,29 @@
 //! Programs as students meet them: what stands between one student and 报名 on one program.
 //!
 //! The staff side (create, publish, close …) joins this module later; for now it holds the one
-//! rule the catalogue, the detail page and the application flow share: [`apply_blockers`].
+//! rule the catalogue, the detail page and the application flow share: [`apply_blockers`],
+//! with the facts it needs about a student ([`student_facts`], the per-round load included).
 
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Query};
 
 use crate::db::programs::ProgramRow;
-use crate::db::{Db, DbResult};
+use crate::db::{Db, DbResult, applications, dicts};
 use crate::domain::application::Registration;
-use crate::domain::eligibility::{self, StudentFacts};
+use crate::domain::eligibility::{self, RoundLoad, StudentFacts};
 use crate::domain::values::StudyLevel;
 
 /// Catalogue key: 申报时间 has not begun.
 pub const NOT_YET_OPEN: &str = "programs.blocker.not_yet_open";
 /// Catalogue key: 申报时间 is over (and no 补录), or the program is closed.
 pub const CLOSED: &str = "programs.blocker.closed";
+/// Catalogue key: the student already holds as many active applications in the program's
+/// round as allowed (本轮限报项目数); the same message 提交 refuses with.
+pub const ROUND_LIMIT: &str = "err.apply.limit_reached";
 
 /// Every reason the student described by `facts` may not apply to `program` at `now`, as
-/// catalogue keys: first the registration window ([`NOT_YET_OPEN`] / [`CLOSED`]), then each
-/// unmet condition of [`eligibility::check`] (`err.eligibility.*`; the GPA ones mention the
+/// catalogue keys: first the registration window ([`NOT_YET_OPEN`] / [`CLOSED`]), then the
+/// per-round limit ([`ROUND_LIMIT`]), then each unmet condition of [`eligibility::check`] (`err.eligibility.*`; the GPA ones mention the
 /// program's `min_gpa`). Empty means 报名 may be offered. After 申报结束时间 a program that
 /// allows 补录 is still open: the application is marked late, which the page says.
 pub fn apply_blockers(
@@ -32,6 +36,9 @@ pub fn apply_blockers(
         Registration::NotYetOpen => blockers.push(NOT_YET_OPEN),
         Registration::Closed => blockers.push(CLOSED),
         Registration::Open | Registration::LateOnly => {}
+    }
+    if facts.rounds.is_full(program.year, program.max_per_student) {
+        blockers.push(ROUND_LIMIT);
     }
     blockers.extend(
         eligibility::check(&program.rules(), facts)
@@ -62,12 +69,14 @@ impl FactsRow {
                 .parse::<f64>()
                 .ok()
                 .filter(|g| g.is_finite()),
+            rounds: RoundLoad::default(),
         }
     }
 }
 
-/// What eligibility needs to know about a student (在读学历, 年级, 专业, 平均绩点); `None` when
-/// the person has no student record. An empty or unreadable GPA is unknown.
+/// What eligibility needs to know about a student (在读学历, 年级, 专业, 平均绩点, and the
+/// active applications held per round with the office's limit); `None` when the person has no
+/// student record. An empty or unreadable GPA is unknown.
 pub async fn student_facts(db: &Db, user_id: i64) -> DbResult<Option<StudentFacts>> {
     let row: Option<FactsRow> = db
         .optional(
@@ -78,8 +87,29 @@ pub async fn student_facts(db: &Db, user_id: i64) -> DbResult<Option<StudentFact
                 .to_owned(),
         )
         .await?;
-    Ok(row.map(FactsRow::into_facts))
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut facts = row.into_facts();
+    facts.rounds = round_load(db, user_id).await?;
+    Ok(Some(facts))
 }
+
+/// The active applications `user_id` holds per round, with the office's 本轮限报项目数.
+pub async fn round_load(db: &Db, user_id: i64) -> DbResult<RoundLoad> {
+    Ok(RoundLoad {
+        held: applications::active_submitted_by_round(db, user_id)
+            .await?
+            .into_iter()
+            .collect(),
+        configured_limit: dicts::setting(db, ROUND_LIMIT_SETTING)
+            .await?
+            .and_then(|v| v.trim().parse().ok()),
+    })
+}
+
+/// The setting that holds the office's 本轮限报项目数.
+pub const ROUND_LIMIT_SETTING: &str = "max_active_per_round";
 
 #[cfg(test)]
 mod tests {
@@ -137,12 +167,43 @@ mod tests {
             grade: Some("2024".into()),
             major_id: Some(3),
             gpa: Some(3.2),
+            ..StudentFacts::default()
         }
     }
 
     #[test]
     fn an_eligible_student_has_no_blocker_while_registration_is_open() {
         assert!(apply_blockers(&program(), &master(), at(10, 0)).is_empty());
+    }
+
+    #[test]
+    fn a_student_at_the_round_limit_is_told_before_the_eligibility_conditions() {
+        let p = ProgramRow {
+            min_gpa: Some(3.5),
+            ..program()
+        };
+        let full = StudentFacts {
+            rounds: RoundLoad {
+                held: [(2026, 1)].into(),
+                configured_limit: Some(1),
+            },
+            ..master()
+        };
+        assert_eq!(
+            apply_blockers(&p, &full, at(10, 0)),
+            vec![ROUND_LIMIT, "err.eligibility.gpa_too_low"]
+        );
+        // Another round, or a program that allows two, is still open to them.
+        let next_year = ProgramRow {
+            year: 2027,
+            ..program()
+        };
+        assert!(apply_blockers(&next_year, &full, at(10, 0)).is_empty());
+        let two = ProgramRow {
+            max_per_student: Some(2),
+            ..program()
+        };
+        assert!(apply_blockers(&two, &full, at(10, 0)).is_empty());
     }
 
     #[test]

@@ -102,6 +102,24 @@ pub struct FormField {
     pub options: Vec<(String, String)>,
     /// The label of the current value for read-only selects.
     pub display: String,
+    /// A select whose choices depend on another field (达标方式 on 外语语种): the other
+    /// field's name. Its options are then drawn in `groups`.
+    pub narrowed_by: Option<String>,
+    /// The options of a narrowed select, grouped by the other field's value.
+    pub groups: Vec<OptionGroup>,
+}
+
+/// A group of a select's options that belongs to one value of another field. Without
+/// JavaScript every group is shown under its heading; `static/app.js` keeps only the groups
+/// of the value chosen.
+#[derive(Debug, Clone)]
+pub struct OptionGroup {
+    /// The heading (the language's name).
+    pub label: String,
+    /// The other field's value this group belongs to; "" for every value.
+    pub for_value: String,
+    /// (value, label) pairs.
+    pub options: Vec<(String, String)>,
 }
 
 impl FormField {
@@ -117,6 +135,8 @@ impl FormField {
             readonly: false,
             options: Vec::new(),
             display: String::new(),
+            narrowed_by: None,
+            groups: Vec::new(),
         }
     }
     pub fn value(mut self, v: impl Into<String>) -> Self {
@@ -137,6 +157,13 @@ impl FormField {
     }
     pub fn options(mut self, o: Vec<(String, String)>) -> Self {
         self.options = o;
+        self
+    }
+    /// Makes a select narrowed by the field `by`, its options in `groups`.
+    pub fn grouped_by(mut self, by: &str, groups: Vec<OptionGroup>) -> Self {
+        self.options = groups.iter().flat_map(|g| g.options.clone()).collect();
+        self.narrowed_by = Some(by.to_owned());
+        self.groups = groups;
         self
     }
     pub fn error(mut self, e: Option<String>) -> Self {

@@ -21,3 +21,4 @@ mod phone;
 mod reports;
 mod review;
 mod staff_browser;
+mod wizard;

@@ -75,6 +75,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     let mut c = app.signed_in(STUDENT, PASSWORD).await;
 
     let submitted = start(&mut c, submitted_program).await;
+    // Both started before the first is submitted: at the per-round limit 报名 is not offered.
+    let draft = start(&mut c, draft_program).await;
     fill(&mut c, submitted, "", usize::MAX).await;
     let check = c.get(&format!("/applications/{submitted}/submit")).await;
     assert!(
@@ -90,7 +92,6 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
 
-    let draft = start(&mut c, draft_program).await;
     fill(&mut c, draft, "7.0", 1).await;
     let langs = c
         .get(&format!("/applications/{draft}/step/languages"))

@@ -41,6 +41,10 @@ pub struct DictEntry {
     pub label_en: String,
     /// In the caller's language.
     pub label: String,
+    /// 考试类型 only: the code of the 语种 the exam shows, "" for any language. A language
+    /// row's exam must be one of its language's (or of any language).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,15 +75,25 @@ async fn items(
         .iter()
         .find(|k| **k == name)
         .ok_or(AppError::NotFound)?;
-    let items = dicts::items(&state.db, kind)
-        .await?
-        .into_iter()
-        .map(|i| DictEntry {
-            label: i.label(ctx.lang).to_owned(),
-            code: i.code,
-            label_zh: i.label_zh,
-            label_en: i.label_en,
-        })
-        .collect();
+    let entry = |i: dicts::DictItem, language: Option<String>| DictEntry {
+        label: i.label(ctx.lang).to_owned(),
+        code: i.code,
+        label_zh: i.label_zh,
+        label_en: i.label_en,
+        language,
+    };
+    let items = if *kind == kind::EXAM_TYPE {
+        dicts::exams(&state.db)
+            .await?
+            .into_iter()
+            .map(|e| entry(e.item, Some(e.language)))
+            .collect()
+    } else {
+        dicts::items(&state.db, kind)
+            .await?
+            .into_iter()
+            .map(|i| entry(i, None))
+            .collect()
+    };
     Ok(axum::Json(DictList { items }))
 }

@@ -23,15 +23,16 @@ use crate::domain::application::{
 };
 use crate::domain::profile::ProfileForm;
 use crate::domain::status::{Action, Actor, Status};
+use crate::domain::values::StudyLevel;
 use crate::services::applications::{self as service, SubmitError};
 use crate::services::{ServiceError, profiles};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{ClientIp, Ctx, StudentCtx, redirect_flash, who};
 use crate::web::forms::{error_of, summary};
-use crate::web::layout::{FieldKind, FormField, FormSection, Layout};
+use crate::web::layout::{FieldKind, FormField, FormSection, Layout, OptionGroup};
+use crate::web::pages::cn_time;
 use crate::web::pages::profile::{Dicts as ProfileDicts, editable_sections};
-use crate::web::pages::{cn_time, cn_today};
 use crate::web::render::{html, html_status};
 
 pub fn router() -> Router<AppState> {
@@ -417,6 +418,60 @@ pub async fn info_sections(
     ])
 }
 
+/// 基本信息's registry part (学号, 院系, 专业 …): from the university's records, shown read-only
+/// with the step's own words (seed 001), coded values as labels. These fields are not posted.
+fn registry_section(ctx: &Ctx, r: &students::Registry) -> FormSection {
+    let level = StudyLevel::from_code(&r.level);
+    let item = |name: &str, value: String| {
+        FormField::new(
+            name,
+            ctx.t(&format!("apply.registry.{name}")),
+            FieldKind::Text,
+        )
+        .value(value)
+        .readonly(true)
+    };
+    FormSection {
+        title: ctx.t("apply.section.registry").to_owned(),
+        note: Some(ctx.t("profile.registry_note").to_owned()),
+        fields: vec![
+            item("student_no", r.student_no.clone()),
+            item(
+                "college",
+                ctx.lang
+                    .pick(&r.college_name_zh, &r.college_name_en)
+                    .to_owned(),
+            ),
+            item(
+                "major",
+                ctx.lang.pick(&r.major_name_zh, &r.major_name_en).to_owned(),
+            ),
+            item(
+                "is_graduate",
+                level
+                    .map(|l| {
+                        ctx.t(if l.is_graduate() {
+                            "common.yes"
+                        } else {
+                            "common.no"
+                        })
+                    })
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            item("entry_year", r.entry_year.clone()),
+            item(
+                "level",
+                level
+                    .map(|l| ctx.t(l.label_key()).to_owned())
+                    .unwrap_or_else(|| r.level.clone()),
+            ),
+            item("grade", r.grade.clone()),
+            item("schooling_years", r.schooling_years.clone()),
+        ],
+    }
+}
+
 /// A new draft's 申请信息 starts from the profile: GPA and the emergency contact.
 fn prefill_info(info: &mut ApplicationInfoForm, profile: &ProfileForm) {
     if info.gpa.is_empty() {
@@ -434,6 +489,27 @@ fn prefill_info(info: &mut ApplicationInfoForm, profile: &ProfileForm) {
     }
 }
 
+/// The 达标方式 choices grouped by the language they show, in the languages' order, then the
+/// exams of any language: every group is drawn, and the page's script keeps the chosen
+/// language's (the server refuses a mismatched pair either way).
+fn exam_groups(ctx: &Ctx, languages: &[DictItem], exams: &[dicts::ExamItem]) -> Vec<OptionGroup> {
+    let group = |label: String, for_value: &str| OptionGroup {
+        label,
+        for_value: for_value.to_owned(),
+        options: exams
+            .iter()
+            .filter(|e| e.language == for_value)
+            .map(|e| (e.item.code.clone(), e.item.label(ctx.lang).to_owned()))
+            .collect(),
+    };
+    languages
+        .iter()
+        .map(|l| group(l.label(ctx.lang).to_owned(), &l.code))
+        .chain([group(ctx.t("apply.exams_any_language").to_owned(), "")])
+        .filter(|g| !g.options.is_empty())
+        .collect()
+}
+
 /// The 外语水平 add (or edit) form.
 async fn language_section(
     state: &AppState,
@@ -442,7 +518,7 @@ async fn language_section(
     errors: &FieldErrors,
 ) -> AppResult<FormSection> {
     let languages = dicts::items(&state.db, kind::LANGUAGE).await?;
-    let exams = dicts::items(&state.db, kind::EXAM_TYPE).await?;
+    let exams = dicts::exams(&state.db).await?;
     let f = |name: &str, kind: FieldKind, required: bool, value: &str| {
         FormField::new(name, field_label(ctx, name), kind)
             .value(value)
@@ -456,7 +532,7 @@ async fn language_section(
             f("language", FieldKind::Select, true, &form.language)
                 .options(dicts::options(&languages, ctx.lang)),
             f("exam_type", FieldKind::Select, true, &form.exam_type)
-                .options(dicts::options(&exams, ctx.lang)),
+                .grouped_by("language", exam_groups(ctx, &languages, &exams)),
             f("score", FieldKind::Text, false, &form.score).hint(ctx.t("apply.hint.score_pending")),
             f("exam_date", FieldKind::Date, true, &form.exam_date),
         ],
@@ -571,7 +647,11 @@ pub async fn render_step(
                     .unwrap_or_default(),
             };
             let dicts = ProfileDicts::load(state).await?;
-            sections = editable_sections(ctx, &dicts, &profile, &extras.errors);
+            // The registry comes first, read-only, as on the paper form (seed 001).
+            if let Some(registry) = students::registry(&state.db, user.id).await? {
+                sections.push(registry_section(ctx, &registry));
+            }
+            sections.extend(editable_sections(ctx, &dicts, &profile, &extras.errors));
         }
         Step::Info => {
             let info = match extras.info {
@@ -978,33 +1058,39 @@ struct SubmitPage {
     app: ApplicationRow,
     program: ProgramRow,
     steps: Vec<StepLink>,
+    /// Nothing missing and no rule refuses it: the only case 提交 is offered.
+    can_submit: bool,
     problems: Vec<Problem>,
     refusal: Option<String>,
 }
 
+/// The 提交 page: 提交 is offered only when the service's check finds nothing missing and no
+/// rule (window, eligibility, 本轮限报项目数) that would refuse it; otherwise the page says why.
+/// `refused` is what a submit just answered, shown should the check no longer find it.
 async fn submit_page_with(
     state: &AppState,
     ctx: &Ctx,
     app_id: i64,
     status: StatusCode,
-    refusal: Option<String>,
+    refused: Option<&'static str>,
 ) -> AppResult<Response> {
     let user = ctx.user()?;
-    let loaded = service::load(&state.db, &state.key, user.id, app_id).await?;
-    if !loaded.app.status().is_editable_by_student() {
+    let app = apps::own(&state.db, user.id, app_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !app.status().is_editable_by_student() {
         return Ok(redirect_flash(
             &format!("/applications/{app_id}"),
             "info",
             ctx.t("apply.not_editable"),
         ));
     }
-    let missing = match loaded.draft(cn_today()).into_submission() {
-        Ok(_) => Vec::new(),
-        Err(m) => m,
-    };
-    let types = programs::attachment_types(&state.db, loaded.app.program_id).await?;
-    let problems = problems(ctx, app_id, &missing, &types);
-    let status = if problems.is_empty() {
+    let mut check =
+        service::submit_check(&state.db, &state.key, user.id, app_id, Utc::now()).await?;
+    check.refusal = check.refusal.or(refused);
+    let types = programs::attachment_types(&state.db, check.loaded.app.program_id).await?;
+    let problems = problems(ctx, app_id, &check.missing, &types);
+    let status = if check.can_submit() {
         status
     } else {
         StatusCode::UNPROCESSABLE_ENTITY.max(status)
@@ -1014,10 +1100,11 @@ async fn submit_page_with(
         SubmitPage {
             l: ctx.layout("nav.applications", "apply.step.submit"),
             steps: step_links(ctx, "submit"),
+            can_submit: check.can_submit(),
             problems,
-            refusal,
-            app: loaded.app,
-            program: loaded.program,
+            refusal: check.refusal.map(|key| ctx.t(key).to_owned()),
+            app: check.loaded.app,
+            program: check.loaded.program,
         },
     ))
 }
@@ -1061,6 +1148,7 @@ async fn submit(
             "success",
             ctx.t("apply.submitted"),
         )),
+        // The page checks again and says why, from the same rules the service applied.
         Err(SubmitError::Incomplete(_)) => {
             submit_page_with(&state, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, None).await
         }
@@ -1070,7 +1158,7 @@ async fn submit(
                 &ctx,
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(ctx.t(key).to_owned()),
+                Some(key),
             )
             .await
         }

@@ -20,7 +20,7 @@ use crate::domain::application::Registration;
 use crate::domain::eligibility::StudentFacts;
 use crate::domain::values::StudyLevel;
 use crate::i18n::{self, Lang};
-use crate::services::programs::{CLOSED, NOT_YET_OPEN, apply_blockers, student_facts};
+use crate::services::programs::{CLOSED, NOT_YET_OPEN, ROUND_LIMIT, apply_blockers, student_facts};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{Ctx, Signed};
@@ -147,6 +147,9 @@ struct Offer {
     reasons: Vec<String>,
     /// The window is the obstacle: "报名尚未开始" / "报名已截止".
     window: Option<&'static str>,
+    /// The student already holds as many active applications in this round as allowed:
+    /// the message shown where 报名 would be.
+    round_limit: Option<String>,
 }
 
 /// `facts` is `None` for a viewer who is not a student: no 报名 and no verdict.
@@ -163,6 +166,7 @@ fn offer(
             can_apply: false,
             reasons: Vec::new(),
             window: None,
+            round_limit: None,
         };
     };
     let blockers = apply_blockers(program, facts, now);
@@ -171,13 +175,16 @@ fn offer(
         can_apply: blockers.is_empty(),
         reasons: blockers
             .iter()
-            .filter(|k| **k != NOT_YET_OPEN && **k != CLOSED)
+            .filter(|k| ![NOT_YET_OPEN, CLOSED, ROUND_LIMIT].contains(*k))
             .map(|k| blocker_text(lang, k, program))
             .collect(),
         window: blockers
             .iter()
             .copied()
             .find(|k| *k == NOT_YET_OPEN || *k == CLOSED),
+        round_limit: blockers
+            .contains(&ROUND_LIMIT)
+            .then(|| lang.t(ROUND_LIMIT).to_owned()),
     }
 }
 
@@ -298,8 +305,8 @@ struct RowView {
     badge_color: &'static str,
     badge_label: String,
     can_apply: bool,
-    /// "不符合申请条件：…" for an ineligible student.
-    note: Option<String>,
+    /// Why 报名 is not offered to this student: 本轮限报项目数 reached, "不符合申请条件：…".
+    notes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -344,12 +351,16 @@ fn row_view(
         badge_color,
         badge_label: lang.t(badge_key).to_owned(),
         can_apply: o.can_apply,
-        note: (!o.reasons.is_empty()).then(|| {
-            lang.tf(
-                "programs.ineligible",
-                &o.reasons.join(if lang == Lang::Zh { "；" } else { "; " }),
-            )
-        }),
+        notes: o
+            .round_limit
+            .into_iter()
+            .chain((!o.reasons.is_empty()).then(|| {
+                lang.tf(
+                    "programs.ineligible",
+                    &o.reasons.join(if lang == Lang::Zh { "；" } else { "; " }),
+                )
+            }))
+            .collect(),
     }
 }
 
@@ -444,6 +455,7 @@ struct DetailPage {
     late: bool,
     reasons: Vec<String>,
     window: Option<String>,
+    round_limit: Option<String>,
 }
 
 /// Everything the 项目信息 list shows, looked up in the dictionaries.
@@ -660,6 +672,7 @@ async fn detail(
         late: o.registration.is_late(),
         reasons: o.reasons,
         window: o.window.map(|k| lang.t(k).to_owned()),
+        round_limit: o.round_limit,
         name,
     }))
 }
@@ -720,6 +733,7 @@ mod tests {
             grade: Some("2023".into()),
             major_id: Some(1),
             gpa: Some(3.5),
+            ..StudentFacts::default()
         }
     }
 
@@ -776,6 +790,28 @@ mod tests {
         let o = offer(&late, Some(&master), at(21, 0, 0), Lang::Zh);
         assert!(o.can_apply);
         assert_eq!(o.registration, Registration::LateOnly);
+    }
+
+    #[test]
+    fn a_student_at_the_round_limit_gets_the_reason_instead_of_apply() {
+        let full = StudentFacts {
+            level: Some(StudyLevel::Master),
+            rounds: crate::domain::eligibility::RoundLoad {
+                held: [(2026, 1)].into(),
+                configured_limit: None,
+            },
+            ..undergraduate()
+        };
+        let o = offer(&program(), Some(&full), at(10, 0, 0), Lang::Zh);
+        assert!(!o.can_apply);
+        assert!(o.reasons.is_empty(), "not an eligibility condition");
+        assert!(
+            o.round_limit
+                .as_deref()
+                .is_some_and(|t| t.contains("已达到本轮限报项目数")),
+            "{:?}",
+            o.round_limit
+        );
     }
 
     #[test]
