@@ -9,6 +9,7 @@ mod api;
 mod attacks;
 mod bench_data;
 mod browser;
+mod crawl;
 mod durability;
 mod http;
 mod journey;
