@@ -14,6 +14,7 @@ mod durability;
 mod http;
 mod journey;
 mod manage;
+mod pages;
 mod pdf;
 mod permissions;
 mod phone;

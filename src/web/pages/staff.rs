@@ -112,7 +112,17 @@ impl QueueQuery {
 
     /// The query string of the filters (without the page), for pager and sort links.
     fn filters(&self) -> String {
-        serde_urlencoded::to_string([
+        self.query_string(true)
+    }
+
+    /// The same without the status, for the status tabs, which add their own: a link that
+    /// carried `status` twice would be refused.
+    fn filters_but_status(&self) -> String {
+        self.query_string(false)
+    }
+
+    fn query_string(&self, with_status: bool) -> String {
+        let pairs = [
             ("program", &self.program),
             ("college", &self.college),
             ("status", &self.status),
@@ -120,7 +130,13 @@ impl QueueQuery {
             ("to", &self.to),
             ("q", &self.q),
             ("sort", &self.sort),
-        ])
+        ];
+        serde_urlencoded::to_string(
+            pairs
+                .iter()
+                .filter(|(k, _)| with_status || *k != "status")
+                .collect::<Vec<_>>(),
+        )
         .unwrap_or_default()
     }
 }
@@ -157,6 +173,8 @@ struct QueuePage {
     from_error: Option<String>,
     to_error: Option<String>,
     filters: String,
+    /// [`QueueQuery::filters_but_status`], for the status tabs.
+    tab_filters: String,
     pager_base: String,
     decisions: Vec<(&'static str, String)>,
     batch_decision: String,
@@ -257,6 +275,7 @@ async fn render_queue(
         from_error: error_of(&errors, "from", c.lang),
         to_error: error_of(&errors, "to", c.lang),
         filters: q.filters(),
+        tab_filters: q.filters_but_status(),
         pager_base: format!("/staff/reviews?{}&", q.filters()),
         decisions: Decision::ALL
             .iter()
