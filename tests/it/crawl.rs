@@ -19,7 +19,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use scraper::{ElementRef, Html, Node, Selector};
 
 use crate::support::{Client, TestApp};

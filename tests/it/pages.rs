@@ -4,7 +4,6 @@
 use axum::http::StatusCode;
 
 use crate::both;
-use crate::support::TestApp;
 
 const STAFF_PASSWORD: &str = "Staff@2026";
 
@@ -28,5 +27,72 @@ both!(
             let tab = c.get(&href).await;
             assert_eq!(tab.status, StatusCode::OK, "{href}: {}", tab.text());
         }
+    }
+);
+
+/// The page's frame and language: the site's header and `<main>`, `<html lang>`.
+fn assert_site_page(r: &crate::support::Resp, lang: &str) {
+    let ct = r
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(ct.starts_with("text/html"), "{ct}: {}", r.text());
+    assert_eq!(
+        r.select("header.site-header a.brand").len(),
+        1,
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.select("main#main").len(), 1);
+    let html = r.html();
+    let root = html.root_element();
+    assert_eq!(root.value().attr("lang"), Some(lang));
+}
+
+both!(
+    a_malformed_id_in_an_address_answers_the_sites_404_page_in_the_persons_language,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in("gjc_officer", STAFF_PASSWORD).await;
+        c.cookies.insert(
+            outbound::web::extract::LANG_COOKIE.to_owned(),
+            "en".to_owned(),
+        );
+        for path in [
+            "/staff/applications/abc",
+            "/programs/%FF",
+            "/staff/programs/12abc",
+            "/staff/workflows/%FF",
+        ] {
+            let r = c.get(path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
+            assert_site_page(&r, "en");
+            assert!(
+                r.text().contains(outbound::i18n::Lang::En.t("error.404")),
+                "{path}"
+            );
+        }
+        // The JSON API answers JSON, as for every other error.
+        let mut api = app.signed_in("2023010101", "Demo@2026").await;
+        let r = api.get("/api/v1/applications/abc").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.json()["error"], "error.404");
+    }
+);
+
+both!(
+    a_query_string_that_cannot_be_read_answers_the_sites_400_page,
+    with_demo,
+    |app| {
+        let mut signed_out = app.client();
+        let r = signed_out.get("/login?next=%2F&next=%2Fprograms").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert_site_page(&r, "zh-CN");
+        assert!(r.text().contains(outbound::i18n::Lang::Zh.t("error.400")));
+        let mut staff = app.signed_in("gjc_officer", STAFF_PASSWORD).await;
+        let r = staff.get("/staff/reviews?status=submitted&status=").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert_site_page(&r, "zh-CN");
     }
 );
