@@ -96,3 +96,38 @@ both!(
         assert_site_page(&r, "zh-CN");
     }
 );
+
+both!(
+    the_audit_log_names_actions_and_writes_details_in_words,
+    with_demo,
+    |app| {
+        let mut office = app.signed_in("gjc_officer", STAFF_PASSWORD).await;
+        let export = office
+            .get("/staff/applications/export.xlsx?status=under_review&col=student_no&col=name")
+            .await;
+        assert_eq!(export.status, StatusCode::OK);
+        let mut admin = app.signed_in("admin", STAFF_PASSWORD).await;
+        let log = admin.get("/admin/audit?action=report.export").await;
+        assert_eq!(log.status, StatusCode::OK);
+        let actions = log.select(".audit-table td.action");
+        assert_eq!(actions, vec!["导出申请名单".to_owned()]);
+        let details = log.select(".audit-table td.detail");
+        let detail = &details[0];
+        for words in ["行", "学号、姓名", "状态：申请中", "范围：全部学院"] {
+            assert!(detail.contains(words), "{words} in {detail}");
+        }
+        for raw in ["Criteria", "None", "Some(", "program_id", "student_no"] {
+            assert!(!detail.contains(raw), "{raw} in {detail}");
+        }
+        // The action's name follows the viewer's language.
+        admin.cookies.insert(
+            outbound::web::extract::LANG_COOKIE.to_owned(),
+            "en".to_owned(),
+        );
+        let log = admin.get("/admin/audit?action=report.export").await;
+        assert_eq!(
+            log.select(".audit-table td.action"),
+            vec!["Applications exported".to_owned()]
+        );
+    }
+);
