@@ -131,3 +131,28 @@ both!(
         );
     }
 );
+
+both!(
+    a_college_reviewers_home_counts_what_their_statistics_count,
+    with_demo,
+    |app| {
+        let mut c = app.signed_in("wxy_reviewer", STAFF_PASSWORD).await;
+        let home = c.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        let on_home: i64 = home
+            .select("dl.kv dd")
+            .iter()
+            .map(|n| n.parse::<i64>().expect("a count"))
+            .sum();
+        let theirs = crate::support::ids(
+            &app,
+            "SELECT COUNT(*) FROM applications a JOIN students s ON s.user_id = a.student_id \
+             WHERE a.status <> 'draft' AND s.college_id IN (SELECT r.college_id FROM \
+             reviewer_colleges r JOIN users u ON u.id = r.user_id WHERE u.username = 'wxy_reviewer')",
+        )
+        .await[0];
+        let everyone = crate::support::ids(&app, "SELECT COUNT(*) FROM applications").await[0];
+        assert!(theirs > 0 && theirs < everyone, "{theirs} of {everyone}");
+        assert_eq!(on_home, theirs);
+    }
+);
