@@ -156,3 +156,80 @@ both!(
         assert_eq!(on_home, theirs);
     }
 );
+
+/// A plain HTTP/1.1 GET on a real socket: the status line and headers, and the body.
+async fn raw_get(addr: &str, path: &str, extra: &str) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.expect("send");
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).await.expect("read");
+    let split = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header block");
+    let head = String::from_utf8_lossy(&all[..split]).to_lowercase();
+    (head, all[split + 4..].to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_carries_the_static_files_and_serves_them_from_any_folder() {
+    use std::io::BufRead;
+    let css = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/app.css")).unwrap();
+    let js = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/app.js")).unwrap();
+    // The files are inside the executable, not looked up beside the source tree.
+    let exe = std::fs::read(env!("CARGO_BIN_EXE_outbound")).expect("the binary");
+    for file in [&css, &js] {
+        assert!(exe.windows(file.len()).any(|w| w == file.as_slice()));
+    }
+    // Started from an empty folder elsewhere, it serves them.
+    let dir = std::env::temp_dir().join(format!(
+        "outbound-static-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_outbound"))
+        .current_dir(&dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+        .env_remove("OUTBOUND_DATA_KEY")
+        .env_remove("OUTBOUND_DATABASE_URL")
+        .env("RUST_LOG", "outbound=warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("running at http://").nth(1) {
+                tx.send(rest.trim_end_matches('/').to_owned()).ok();
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the server starts");
+    let (head, body) = raw_get(&addr, "/static/app.css", "").await;
+    let (missing, _) = raw_get(&addr, "/static/nothing.css", "").await;
+    let etag = head
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .map(str::to_owned);
+    let (again, _) = match &etag {
+        Some(e) => raw_get(&addr, "/static/app.css", &format!("If-None-Match: {e}\r\n")).await,
+        None => (String::new(), Vec::new()),
+    };
+    child.kill().ok();
+    child.wait().ok();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: text/css"), "{head}");
+    assert!(head.contains("cache-control: no-cache"), "{head}");
+    assert_eq!(body, css);
+    assert!(etag.is_some(), "{head}");
+    assert!(again.starts_with("http/1.1 304"), "{again}");
+    assert!(missing.starts_with("http/1.1 404"), "{missing}");
+}
