@@ -13,6 +13,8 @@
 //! site's own page.
 //!
 //! Every finding is collected and reported at the end, each with the page that linked to it.
+//! `OUTBOUND_CRAWL_KNOWN=cyl_member,…` names findings known and being fixed elsewhere: they
+//! are still printed, and only the others fail the run.
 //! The crawl is bounded: a page budget per role and language, and a few pages per kind of
 //! address (the same path with other ids, the same query with other free-text values).
 
