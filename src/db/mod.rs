@@ -8,8 +8,10 @@
 pub mod admin;
 pub mod admission;
 pub mod after_admission;
+pub mod announcements;
 pub mod applications;
 pub mod dicts;
+pub mod idempotency;
 pub mod migrate;
 pub mod programs;
 pub mod reports;

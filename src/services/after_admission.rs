@@ -785,7 +785,11 @@ pub async fn decide_request(
         who,
         "request.decide",
         &format!("application:{}", app.id),
-        &format!("request:{} {} {}", request.id, kind.code(), decision.code()),
+        &format!(
+            "{}：{}",
+            crate::i18n::Lang::Zh.t(kind.label_key()),
+            crate::i18n::Lang::Zh.t(decision.label_key())
+        ),
     )
     .await?;
     let label = kind_label(kind);

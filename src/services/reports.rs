@@ -322,6 +322,78 @@ impl Lookups {
     }
 }
 
+/// What the audit log says of an export, in the exporter's language: the rows, the columns,
+/// whether personal numbers were in full, whose applications, and the filter in words.
+fn export_detail(req: &ExportRequest<'_>, rows: u64) -> String {
+    let lang = req.lang;
+    let (sep, colon, comma) = match lang {
+        Lang::En => ("; ", ": ", ", "),
+        Lang::Zh => ("；", "：", "、"),
+    };
+    let columns: Vec<&str> = req.columns.iter().map(|c| lang.t(c.label_key())).collect();
+    let scope = match req.scope {
+        Scope::All => lang.t("audit.export.scope_all").to_owned(),
+        Scope::Colleges(ids) => {
+            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            format!(
+                "{}{colon}{}",
+                lang.t("audit.export.scope_colleges"),
+                ids.join(comma)
+            )
+        }
+    };
+    let c = req.criteria;
+    let mut filter: Vec<String> = Vec::new();
+    let mut add = |key: &str, value: String| {
+        filter.push(format!("{}{colon}{value}", lang.t(key)));
+    };
+    if let Some(id) = c.program_id {
+        add("audit.export.program", id.to_string());
+    }
+    if let Some(id) = c.college_id {
+        add("audit.export.college", id.to_string());
+    }
+    if let Some(s) = c.status {
+        add("audit.export.status", lang.t(s.label_key()).to_owned());
+    }
+    if let Some(y) = c.year {
+        add("audit.export.year", y.to_string());
+    }
+    if let Some(t) = c.submitted_from {
+        add("audit.export.from", china_time(t));
+    }
+    if let Some(t) = c.submitted_before {
+        add("audit.export.before", china_time(t));
+    }
+    if !c.keyword.is_empty() {
+        add("audit.export.keyword", format!("“{}”", c.keyword));
+    }
+    if let Some(ids) = &c.application_ids {
+        add("audit.export.selected", ids.len().to_string());
+    }
+    let filter = if filter.is_empty() {
+        lang.t("audit.export.filter_none").to_owned()
+    } else {
+        filter.join(comma)
+    };
+    [
+        lang.tf("audit.export.rows", &rows.to_string()),
+        format!(
+            "{}{colon}{}",
+            lang.t("audit.export.columns"),
+            columns.join(comma)
+        ),
+        lang.t(match req.disclosure {
+            Disclosure::Full => "audit.export.personal_full",
+            Disclosure::Masked => "audit.export.personal_masked",
+        })
+        .to_owned(),
+        format!("{}{colon}{scope}", lang.t("audit.export.scope")),
+        format!("{}{colon}{filter}", lang.t("audit.export.filter")),
+    ]
+    .join(sep)
+}
+
 /// A moment as the export writes it: China time, to the minute.
 fn china_time(t: DateTime<Utc>) -> String {
     (t + Duration::hours(CHINA_OFFSET_HOURS))
@@ -571,20 +643,7 @@ pub async fn export_applications(
     }
     let (file, rows) = xlsx.finish().await.map_err(export_error)?;
 
-    let columns: Vec<&str> = req.columns.iter().map(|c| c.code()).collect();
-    let detail = format!(
-        "rows={rows}; columns={}; personal={}; scope={}; filter={:?}",
-        columns.join(","),
-        match req.disclosure {
-            Disclosure::Full => "full",
-            Disclosure::Masked => "masked",
-        },
-        match req.scope {
-            Scope::All => "all".to_owned(),
-            Scope::Colleges(ids) => format!("colleges {ids:?}"),
-        },
-        req.criteria,
-    );
+    let detail = export_detail(&req, rows);
     // A long id list must not bloat the audit log.
     let detail: String = detail.chars().take(2_000).collect();
     let mut tx = db.begin().await?;

@@ -32,6 +32,10 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("payload too large")]
     TooLarge,
+    /// An address, query string or form body that cannot be read (a malformed path id is
+    /// [`AppError::NotFound`] instead: it names nothing).
+    #[error("bad request")]
+    BadRequest,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -82,6 +86,7 @@ impl AppError {
             }
             AppError::Refused(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::BadRequest => StatusCode::BAD_REQUEST,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +100,7 @@ impl AppError {
             AppError::Conflict(k) | AppError::Refused(k) => k,
             AppError::Invalid(_) => "error.invalid",
             AppError::TooLarge => "error.413",
+            AppError::BadRequest => "error.400",
             AppError::Unexpected(_) => "error.500",
         }
     }

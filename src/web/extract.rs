@@ -1,7 +1,8 @@
 //! Extractors: the language, the CSRF token, the signed-in person and the page context that
-//! every page template needs.
+//! every page template needs; and the one place where an address, a query string or a form
+//! body that cannot be read becomes the site's own answer ([`Path`], [`Query`], [`Form`]).
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +14,67 @@ use super::{AppState, cookies};
 use crate::auth::{Roles, role_key, session};
 use crate::db::users;
 use crate::i18n::Lang;
+
+/// Path parameters. One that does not parse (`/staff/applications/abc`, `/programs/%FF`) names
+/// nothing: the site's 404 page in the person's language (JSON under `/api`), never axum's
+/// plain-text 400.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(_) => Err(AppError::NotFound),
+        }
+    }
+}
+
+/// A typed query string. One that cannot be read (a field given twice, a number that is not
+/// one) is the site's 400 page in the person's language.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(_) => Err(AppError::BadRequest),
+        }
+    }
+}
+
+/// A url-encoded form body. One that cannot be read is the site's 400 page; a body over the
+/// limit keeps its 413.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Form<T>(pub T);
+
+impl<T, S> FromRequest<S> for Form<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(Form(value)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::TooLarge)
+            }
+            Err(_) => Err(AppError::BadRequest),
+        }
+    }
+}
 
 pub const LANG_COOKIE: &str = "outbound_lang";
 pub const FLASH_COOKIE: &str = "outbound_flash";

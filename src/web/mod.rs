@@ -4,6 +4,7 @@
 //! request passes: security headers, the CSRF check, body limits and error rendering.
 
 pub mod api;
+pub mod assets;
 pub mod bench;
 pub mod cookies;
 pub mod csrf;
@@ -79,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(bench::router())
         .nest("/api/v1", api::router())
         .fallback(|| async { error::AppError::NotFound })
-        .nest_service("/static", tower_http::services::ServeDir::new(static_dir()))
+        .route("/static/{name}", axum::routing::get(assets::serve))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
         .layer(middleware::from_fn_with_state(state.clone(), render::errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -94,15 +95,4 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
-}
-
-/// `static/` of the source tree, found from the executable's build location or the working
-/// folder, so that `cargo run` and tests both serve it.
-fn static_dir() -> std::path::PathBuf {
-    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
-    if built.is_dir() {
-        built
-    } else {
-        std::path::PathBuf::from("static")
-    }
 }

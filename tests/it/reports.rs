@@ -210,7 +210,11 @@ both!(
                     .expr(Expr::col("id").count())
                     .from("audit_log")
                     .and_where(Expr::col("action").eq("report.export"))
-                    .and_where(Expr::col("detail").like("%personal=full%"))
+                    // The detail is written in words, in the exporter's language.
+                    .and_where(Expr::col("detail").like(format!(
+                        "%{}%",
+                        outbound::i18n::Lang::Zh.t("audit.export.personal_full")
+                    )))
                     .to_owned(),
             )
             .await

@@ -11,12 +11,11 @@ use std::future::Future;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
-use sea_query::{Expr, ExprTrait, OnConflict, Query};
+use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::invalid;
-use crate::db::Db;
+use crate::db::{Db, idempotency as keys};
 use crate::web::error::{AppError, AppResult};
 
 /// The request header.
@@ -66,12 +65,6 @@ struct Stored {
     /// When a still-running request reserved the key (makes every reservation distinct).
     #[serde(default)]
     reserved_at: String,
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct Row {
-    response: String,
-    created_at: DateTime<Utc>,
 }
 
 /// The request's key: none, or 1–255 visible ASCII characters (else 422).
@@ -125,10 +118,6 @@ fn to_json(stored: &Stored) -> AppResult<String> {
     serde_json::to_string(stored).map_err(|e| AppError::Unexpected(e.into()))
 }
 
-fn this_key(user_id: i64, key: &str) -> [sea_query::SimpleExpr; 2] {
-    [Expr::col("user_id").eq(user_id), Expr::col("key").eq(key)]
-}
-
 /// Reserves the key for this request (`None`), or returns the answer stored under it. In one
 /// transaction: insert if absent, else read it — and take it over if it was abandoned.
 async fn reserve(db: &Db, user_id: i64, key: &str, request: &str) -> AppResult<Option<Answer>> {
@@ -140,38 +129,11 @@ async fn reserve(db: &Db, user_id: i64, key: &str, request: &str) -> AppResult<O
         reserved_at: now.to_rfc3339(),
     })?;
     let mut tx = db.begin().await?;
-    let inserted = tx
-        .insert(
-            Query::insert()
-                .into_table("idempotency_keys")
-                .columns(["user_id", "key", "response", "created_at"])
-                .values_panic([
-                    user_id.into(),
-                    key.into(),
-                    pending.clone().into(),
-                    now.into(),
-                ])
-                .on_conflict(
-                    OnConflict::columns(["user_id", "key"])
-                        .do_nothing()
-                        .to_owned(),
-                ),
-        )
-        .await?;
-    if inserted == 1 {
+    if keys::insert_if_absent(&mut tx, user_id, key, &pending, now).await? {
         tx.commit().await?;
         return Ok(None);
     }
-    let [by_user, by_key] = this_key(user_id, key);
-    let row: Row = tx
-        .optional(
-            &Query::select()
-                .columns(["response", "created_at"])
-                .from("idempotency_keys")
-                .and_where(by_user)
-                .and_where(by_key)
-                .to_owned(),
-        )
+    let row = keys::find(&mut tx, user_id, key)
         .await?
         .ok_or(AppError::Conflict(IN_PROGRESS))?;
     let stored: Stored =
@@ -192,20 +154,10 @@ async fn reserve(db: &Db, user_id: i64, key: &str, request: &str) -> AppResult<O
     }
     // The first request never answered (the server stopped): this one takes the key over,
     // unless another retry did so a moment ago (the response no longer matches).
-    let [by_user, by_key] = this_key(user_id, key);
-    let taken = tx
-        .update(
-            Query::update()
-                .table("idempotency_keys")
-                .value("response", pending)
-                .value("created_at", now)
-                .and_where(by_user)
-                .and_where(by_key)
-                .and_where(Expr::col("response").eq(row.response)),
-        )
-        .await?;
+    let taken =
+        keys::replace_if_unchanged(&mut tx, user_id, key, &row.response, &pending, now).await?;
     tx.commit().await?;
-    if taken == 1 {
+    if taken {
         Ok(None)
     } else {
         Err(AppError::Conflict(IN_PROGRESS))
@@ -214,37 +166,20 @@ async fn reserve(db: &Db, user_id: i64, key: &str, request: &str) -> AppResult<O
 
 /// Stores the answer under the reserved key.
 async fn remember(db: &Db, user_id: i64, key: &str, stored: &Stored) -> AppResult<()> {
-    let [by_user, by_key] = this_key(user_id, key);
-    let mut tx = db.begin().await?;
-    tx.update(
-        Query::update()
-            .table("idempotency_keys")
-            .value("response", to_json(stored)?)
-            .and_where(by_user)
-            .and_where(by_key),
-    )
-    .await?;
-    tx.commit().await?;
+    keys::store(db, user_id, key, &to_json(stored)?).await?;
     Ok(())
 }
 
 /// Frees the key after an answer that is not kept.
 async fn release(db: &Db, user_id: i64, key: &str) -> AppResult<()> {
-    let [by_user, by_key] = this_key(user_id, key);
-    let mut tx = db.begin().await?;
-    tx.delete(
-        Query::delete()
-            .from_table("idempotency_keys")
-            .and_where(by_user)
-            .and_where(by_key),
-    )
-    .await?;
-    tx.commit().await?;
+    keys::remove(db, user_id, key).await?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use sea_query::Query;
+
     use super::*;
 
     fn headers(value: &str) -> HeaderMap {
@@ -367,21 +302,14 @@ mod tests {
             Err(AppError::Conflict(IN_PROGRESS))
         ));
         // Abandoned long ago: the next request takes the key over.
-        let [by_user, by_key] = this_key(u, "k4");
-        let mut tx = db.begin().await.expect("begin");
-        tx.update(
-            Query::update()
-                .table("idempotency_keys")
-                .value(
-                    "created_at",
-                    Utc::now() - ABANDONED_AFTER - Duration::seconds(1),
-                )
-                .and_where(by_user)
-                .and_where(by_key),
+        keys::set_created_at(
+            &db,
+            u,
+            "k4",
+            Utc::now() - ABANDONED_AFTER - Duration::seconds(1),
         )
         .await
         .expect("age");
-        tx.commit().await.expect("commit");
         assert_eq!(
             reserve(&db, u, "k4", "POST /a").await.expect("taken over"),
             None

@@ -4,11 +4,11 @@
 //! settings, the preview with its explanations and overrides, and 发布录取结果.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::db::admission::{self as queries, QueueFilter, WAITING};
@@ -20,7 +20,7 @@ use crate::services::ServiceError;
 use crate::services::admission::{self as service, Officer, Outcome, Pick, Preview, Recorded};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{ClientIp, Ctx, OfficeCtx, redirect_flash, who};
+use crate::web::extract::{ClientIp, Ctx, Form, OfficeCtx, Path, Query, redirect_flash, who};
 use crate::web::forms::error_of;
 use crate::web::layout::{FieldKind, FormField, Layout};
 use crate::web::pages::cn_time;

@@ -3,11 +3,11 @@
 //! and the actions 撤回修改, 申请删除, 补录分数.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::Utc;
 use serde::Deserialize;
 
@@ -28,7 +28,7 @@ use crate::services::applications::{self as service, SubmitError};
 use crate::services::{ServiceError, profiles};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{ClientIp, Ctx, StudentCtx, redirect_flash, who};
+use crate::web::extract::{ClientIp, Ctx, Form, Path, Query, StudentCtx, redirect_flash, who};
 use crate::web::forms::{error_of, summary};
 use crate::web::layout::{FieldKind, FormField, FormSection, Layout, OptionGroup};
 use crate::web::pages::cn_time;

@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use crate::services::ServiceError;
 use crate::services::attachments::{self, Slot};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult, TOO_LARGE};
-use crate::web::extract::{ClientIp, StudentCtx, redirect_flash, who};
+use crate::web::extract::{ClientIp, Path, Query, StudentCtx, redirect_flash, who};
 use crate::web::pages::applications::{StepExtras, render_step};
 
 pub fn router() -> Router<AppState> {

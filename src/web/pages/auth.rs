@@ -2,11 +2,11 @@
 //! the health check.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::auth::{csrf, session};
@@ -15,7 +15,7 @@ use crate::domain::FieldErrors;
 use crate::i18n::Lang;
 use crate::services::{ServiceError, accounts};
 use crate::web::error::AppResult;
-use crate::web::extract::{ClientIp, Ctx, LANG_COOKIE, flash_cookie};
+use crate::web::extract::{ClientIp, Ctx, Form, LANG_COOKIE, Path, Query, flash_cookie};
 use crate::web::forms::{error_of, safe_back};
 use crate::web::layout::Layout;
 use crate::web::render::{html, html_status};

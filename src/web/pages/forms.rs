@@ -5,7 +5,7 @@
 use std::borrow::Borrow;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -25,7 +25,7 @@ use crate::pdf::{
 use crate::services::applications::{self as service, Loaded};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult, ErrorInfo};
-use crate::web::extract::StudentCtx;
+use crate::web::extract::{Path, StudentCtx};
 use crate::web::pages::attachments::disposition;
 use crate::web::pages::cn_time;
 

@@ -2,14 +2,14 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::services::messages::{self, MessageRow};
 use crate::web::AppState;
 use crate::web::error::AppResult;
-use crate::web::extract::Signed;
+use crate::web::extract::{Path, Signed};
 use crate::web::forms::safe_back;
 use crate::web::layout::Layout;
 use crate::web::render::html;

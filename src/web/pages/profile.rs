@@ -7,13 +7,12 @@
 //! `?missing=1` highlights the banner of required fields still missing.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
@@ -24,7 +23,7 @@ use crate::domain::{FieldErrors, ProfileForm, StudyRecordForm};
 use crate::services::{ServiceError, profiles};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{ClientIp, Ctx, StudentCtx, redirect_flash, who};
+use crate::web::extract::{ClientIp, Ctx, Form, Path, Query, StudentCtx, redirect_flash, who};
 use crate::web::forms::{error_of, safe_back, summary};
 use crate::web::layout::{FieldKind, FormField, FormSection, Layout};
 use crate::web::render::{html, html_status};
@@ -532,7 +531,7 @@ async fn save(
     StudentCtx(ctx): StudentCtx,
     ip: ClientIp,
     Query(q): Query<ProfileQuery>,
-    form: Result<Form<ProfileForm>, FormRejection>,
+    form: Result<Form<ProfileForm>, AppError>,
 ) -> AppResult<Response> {
     let Ok(Form(form)) = form else {
         return Err(AppError::Refused("error.400"));
@@ -784,7 +783,7 @@ async fn create_record(
     StudentCtx(ctx): StudentCtx,
     ip: ClientIp,
     Query(q): Query<ProfileQuery>,
-    form: Result<Form<StudyRecordForm>, FormRejection>,
+    form: Result<Form<StudyRecordForm>, AppError>,
 ) -> AppResult<Response> {
     let Ok(Form(form)) = form else {
         return Err(AppError::Refused("error.400"));
@@ -801,7 +800,7 @@ async fn update_record(
     ip: ClientIp,
     Path(id): Path<String>,
     Query(q): Query<ProfileQuery>,
-    form: Result<Form<StudyRecordForm>, FormRejection>,
+    form: Result<Form<StudyRecordForm>, AppError>,
 ) -> AppResult<Response> {
     let id = record_id(&id)?;
     let Ok(Form(form)) = form else {

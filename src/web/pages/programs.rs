@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -23,7 +23,7 @@ use crate::i18n::{self, Lang};
 use crate::services::programs::{CLOSED, NOT_YET_OPEN, ROUND_LIMIT, apply_blockers, student_facts};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{Ctx, Signed};
+use crate::web::extract::{Ctx, Path, Signed};
 use crate::web::layout::Layout;
 use crate::web::render::html;
 

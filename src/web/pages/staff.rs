@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use crate::services::ServiceError;
 use crate::services::review::{self as service, BatchLine, Decision, Reviewer, StaffView};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{ClientIp, Ctx, StaffCtx, redirect_flash, who};
+use crate::web::extract::{ClientIp, Ctx, Form, Path, Query, StaffCtx, redirect_flash, who};
 use crate::web::forms::error_of;
 use crate::web::layout::{FormSection, Layout};
 use crate::web::render::{html, html_status};
@@ -112,7 +112,17 @@ impl QueueQuery {
 
     /// The query string of the filters (without the page), for pager and sort links.
     fn filters(&self) -> String {
-        serde_urlencoded::to_string([
+        self.query_string(true)
+    }
+
+    /// The same without the status, for the status tabs, which add their own: a link that
+    /// carried `status` twice would be refused.
+    fn filters_but_status(&self) -> String {
+        self.query_string(false)
+    }
+
+    fn query_string(&self, with_status: bool) -> String {
+        let pairs = [
             ("program", &self.program),
             ("college", &self.college),
             ("status", &self.status),
@@ -120,7 +130,13 @@ impl QueueQuery {
             ("to", &self.to),
             ("q", &self.q),
             ("sort", &self.sort),
-        ])
+        ];
+        serde_urlencoded::to_string(
+            pairs
+                .iter()
+                .filter(|(k, _)| with_status || *k != "status")
+                .collect::<Vec<_>>(),
+        )
         .unwrap_or_default()
     }
 }
@@ -157,6 +173,8 @@ struct QueuePage {
     from_error: Option<String>,
     to_error: Option<String>,
     filters: String,
+    /// [`QueueQuery::filters_but_status`], for the status tabs.
+    tab_filters: String,
     pager_base: String,
     decisions: Vec<(&'static str, String)>,
     batch_decision: String,
@@ -257,6 +275,7 @@ async fn render_queue(
         from_error: error_of(&errors, "from", c.lang),
         to_error: error_of(&errors, "to", c.lang),
         filters: q.filters(),
+        tab_filters: q.filters_but_status(),
         pager_base: format!("/staff/reviews?{}&", q.filters()),
         decisions: Decision::ALL
             .iter()
@@ -305,7 +324,7 @@ async fn batch(
     ctx: StaffCtx,
     ClientIp(ip): ClientIp,
     Query(q): Query<QueueQuery>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let c = &ctx.0;
     let get = |name: &str| {
@@ -541,7 +560,7 @@ async fn decide(
     ctx: StaffCtx,
     ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
-    axum::Form(form): axum::Form<DecideForm>,
+    Form(form): Form<DecideForm>,
 ) -> AppResult<Response> {
     let c = &ctx.0;
     let mut e = Entered {
@@ -613,7 +632,7 @@ async fn add_note(
     ctx: StaffCtx,
     ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
-    axum::Form(form): axum::Form<NoteForm>,
+    Form(form): Form<NoteForm>,
 ) -> AppResult<Response> {
     let c = &ctx.0;
     match service::add_note(&state.db, &who(c, &ip), &reviewer(&ctx), id, &form.body).await {
@@ -654,7 +673,7 @@ async fn request_supplement(
     ctx: StaffCtx,
     ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
-    axum::Form(form): axum::Form<SupplementForm>,
+    Form(form): Form<SupplementForm>,
 ) -> AppResult<Response> {
     let c = &ctx.0;
     let result = service::request_supplement(
@@ -709,7 +728,7 @@ async fn delete(
     ctx: StaffCtx,
     ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
-    axum::Form(form): axum::Form<DeleteForm>,
+    Form(form): Form<DeleteForm>,
 ) -> AppResult<Response> {
     let c = &ctx.0;
     let seen = form.version.parse().unwrap_or(-1);
@@ -808,7 +827,7 @@ async fn edit(
     ctx: StaffCtx,
     ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
-    axum::Form(form): axum::Form<EditForm>,
+    Form(form): Form<EditForm>,
 ) -> AppResult<Response> {
     let c = &ctx.0;
     let (current, data) = edit_data(&state, &ctx, id).await?;

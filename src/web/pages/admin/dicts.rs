@@ -5,13 +5,12 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 
 use super::{flash, layout, pairs, summary, tabs, value_of, wants_active};
 use crate::db::admin::{self as q, DictRow};
@@ -21,7 +20,7 @@ use crate::services::ServiceError;
 use crate::services::admin::{self, DICT_KINDS, DictItemForm, is_dict_kind};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{AdminCtx, ClientIp, Ctx, who};
+use crate::web::extract::{AdminCtx, ClientIp, Ctx, Form, Path, who};
 use crate::web::forms::error_of;
 use crate::web::layout::{FieldKind, FormField, Layout};
 use crate::web::render::{html, html_status};
@@ -220,7 +219,7 @@ fn form_page(
     }
 }
 
-fn posted(form: Result<Form<DictItemForm>, FormRejection>) -> AppResult<DictItemForm> {
+fn posted(form: Result<Form<DictItemForm>, AppError>) -> AppResult<DictItemForm> {
     form.map(|Form(f)| f)
         .map_err(|_| AppError::Refused("err.admin.bad_form"))
 }
@@ -242,7 +241,7 @@ async fn create_item(
     AdminCtx(ctx): AdminCtx,
     ip: ClientIp,
     Path(k): Path<String>,
-    form: Result<Form<DictItemForm>, FormRejection>,
+    form: Result<Form<DictItemForm>, AppError>,
 ) -> AppResult<Response> {
     let k = known(&k)?;
     let form = posted(form)?;
@@ -285,7 +284,7 @@ async fn update_item(
     AdminCtx(ctx): AdminCtx,
     ip: ClientIp,
     Path((k, id)): Path<(String, i64)>,
-    form: Result<Form<DictItemForm>, FormRejection>,
+    form: Result<Form<DictItemForm>, AppError>,
 ) -> AppResult<Response> {
     let k = known(&k)?;
     let mut form = posted(form)?;

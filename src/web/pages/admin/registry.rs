@@ -5,13 +5,12 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 
 use super::{flash, layout, pairs, summary, tabs, wants_active};
 use crate::db::admin::{self as q, CollegeRow, References};
@@ -20,7 +19,7 @@ use crate::services::ServiceError;
 use crate::services::admin::{self, CodeNameForm, Deletion};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{AdminCtx, ClientIp, Ctx, redirect_flash, who};
+use crate::web::extract::{AdminCtx, ClientIp, Ctx, Form, Path, redirect_flash, who};
 use crate::web::forms::error_of;
 use crate::web::layout::{FieldKind, FormField, Layout};
 use crate::web::render::{html, html_status};
@@ -46,7 +45,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The posted code-and-names form; an undecodable body keeps nothing.
-fn posted(form: Result<Form<CodeNameForm>, FormRejection>) -> AppResult<CodeNameForm> {
+fn posted(form: Result<Form<CodeNameForm>, AppError>) -> AppResult<CodeNameForm> {
     form.map(|Form(f)| f)
         .map_err(|_| AppError::Refused("err.admin.bad_form"))
 }
@@ -315,7 +314,7 @@ async fn create_college(
     State(state): State<AppState>,
     AdminCtx(ctx): AdminCtx,
     ip: ClientIp,
-    form: Result<Form<CodeNameForm>, FormRejection>,
+    form: Result<Form<CodeNameForm>, AppError>,
 ) -> AppResult<Response> {
     let form = posted(form)?;
     match admin::create_college(&state.db, &who(&ctx, &ip.0), &form).await {
@@ -340,7 +339,7 @@ async fn update_college(
     AdminCtx(ctx): AdminCtx,
     ip: ClientIp,
     Path(id): Path<i64>,
-    form: Result<Form<CodeNameForm>, FormRejection>,
+    form: Result<Form<CodeNameForm>, AppError>,
 ) -> AppResult<Response> {
     let form = posted(form)?;
     match admin::update_college(&state.db, &who(&ctx, &ip.0), id, &form).await {
@@ -409,7 +408,7 @@ async fn create_major(
     AdminCtx(ctx): AdminCtx,
     ip: ClientIp,
     Path(college_id): Path<i64>,
-    form: Result<Form<CodeNameForm>, FormRejection>,
+    form: Result<Form<CodeNameForm>, AppError>,
 ) -> AppResult<Response> {
     let form = posted(form)?;
     let college = college_of(&state, college_id).await?;
@@ -445,7 +444,7 @@ async fn update_major(
     AdminCtx(ctx): AdminCtx,
     ip: ClientIp,
     Path(id): Path<i64>,
-    form: Result<Form<CodeNameForm>, FormRejection>,
+    form: Result<Form<CodeNameForm>, AppError>,
 ) -> AppResult<Response> {
     let form = posted(form)?;
     let m = q::major(&state.db, id).await?.ok_or(AppError::NotFound)?;

@@ -9,7 +9,7 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -30,7 +30,7 @@ use crate::services::program_admin::{
 };
 use crate::web::AppState;
 use crate::web::error::AppResult;
-use crate::web::extract::{ClientIp, Ctx, Signed, redirect_flash, who};
+use crate::web::extract::{ClientIp, Ctx, Path, Signed, redirect_flash, who};
 use crate::web::layout::{FieldKind, FormField, Layout};
 use crate::web::pages::cn_time;
 use crate::web::render::html_status;

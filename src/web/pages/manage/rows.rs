@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -21,7 +21,7 @@ use crate::services::ServiceError;
 use crate::services::program_admin::{self as admin, Manager, ProgramAction, SchoolForm, TypeForm};
 use crate::web::AppState;
 use crate::web::error::AppResult;
-use crate::web::extract::{ClientIp, Ctx, Signed, redirect_flash, who};
+use crate::web::extract::{ClientIp, Ctx, Path, Signed, redirect_flash, who};
 use crate::web::layout::{FieldKind, FormField, Layout};
 use crate::web::render::html_status;
 
