@@ -84,6 +84,7 @@ pub mod application;
 pub mod eligibility;
 pub mod files;
 pub mod profile;
+pub mod redact;
 pub mod status;
 pub mod values;
 pub mod workflow;

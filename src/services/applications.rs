@@ -19,6 +19,7 @@ use crate::domain::application::{
     parse_application_info,
 };
 use crate::domain::profile::ProfileForm;
+use crate::domain::redact;
 use crate::domain::status::{Action, Actor, Facts, Phase, Status};
 use crate::storage::Storage;
 
@@ -544,7 +545,7 @@ pub async fn submit(
     let limit = round_limit(db, &loaded.program).await?;
     let mut snapshot = loaded.profile.clone();
     // Personal data stays sealed in the profile; the snapshot keeps only what lists show.
-    snapshot.id_number = crate::domain::values::mask_middle(&snapshot.id_number, 3, 4);
+    snapshot.id_number = redact::id_document(&snapshot.id_type, &snapshot.id_number);
     snapshot.passport_no = String::new();
     snapshot.health = String::new();
     let snapshot =

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod admission;
+pub mod application_view;
 pub mod applications;
 pub mod attachments;
 pub mod audit;

@@ -10,7 +10,7 @@
 
 use sea_query::{Expr, ExprTrait, Query};
 
-use super::applications::{self as lifecycle, STALE, history, transition};
+use super::applications::{STALE, history, transition};
 use super::audit::{self, Who};
 use super::messages::{Note, Notifier};
 use super::{ServiceError, ServiceResult};
@@ -214,12 +214,7 @@ pub async fn load(db: &Db, reviewer: &Reviewer, app_id: i64) -> ServiceResult<St
     if !reviewer.may_see(college) {
         return Err(ServiceError::NotFound);
     }
-    let workflow = match app.workflow_template_id {
-        Some(id) => apps::template(db, id)
-            .await?
-            .and_then(|t| Workflow::parse(&t.stages).ok()),
-        None => None,
-    };
+    let workflow = super::application_view::workflow_of(db, &app).await?;
     let status = app.status();
     let stage = workflow
         .as_ref()
@@ -232,15 +227,7 @@ pub async fn load(db: &Db, reviewer: &Reviewer, app_id: i64) -> ServiceResult<St
         && stage
             .as_ref()
             .is_some_and(|s| s.decided_by(&reviewer.roles, &reviewer.college_ids, college));
-    let open = apps::supplements(db, app.id)
-        .await?
-        .iter()
-        .any(|s| s.fulfilled_at.is_none());
-    let mut facts = lifecycle::facts(&app, open);
-    if let (Some(w), Some(s)) = (&workflow, &stage) {
-        facts.is_last_stage = w.is_last_of_phase(app.stage_index);
-        facts.stage_phase = s.phase;
-    }
+    let facts = super::application_view::facts(db, &app, workflow.as_ref()).await?;
     let actor = Actor {
         roles: reviewer.roles.clone(),
         is_owner: app.student_id == reviewer.user_id,

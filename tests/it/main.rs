@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod admission;
 mod api;
+mod application_view;
 mod attacks;
 mod bench_data;
 mod browser;

@@ -1,0 +1,289 @@
+//! The read side of one application (`services::application_view`), on both databases: what
+//! each viewer may do, what each sees masked, who gets a 404, the labels of coded fields and
+//! the history written in words; and over HTTP, that the student's page, the staff page and the
+//! API show the same actions and the same masked values.
+
+use axum::http::StatusCode;
+use outbound::domain::status::Action;
+use outbound::i18n::Lang;
+use outbound::services::ServiceError;
+use outbound::services::application_view::{self as read, ApplicationView, Viewer};
+use outbound::services::review::Reviewer;
+use sea_query::{Expr, ExprTrait, Query};
+
+use crate::both;
+use crate::support::TestApp;
+
+const STAFF: &str = "Staff@2026";
+const STUDENT: &str = "Demo@2026";
+
+/// A user id by name.
+async fn user_id(app: &TestApp, username: &str) -> i64 {
+    outbound::db::users::by_username(&app.state.db, username)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("demo user {username}"))
+        .id
+}
+
+/// The newest application of a demo student.
+async fn app_of(app: &TestApp, student_no: &str) -> i64 {
+    let rows: Vec<(i64,)> = app
+        .state
+        .db
+        .all(
+            &Query::select()
+                .column(("a", "id"))
+                .from_as("applications", "a")
+                .inner_join(
+                    "users",
+                    Expr::col(("users", "id")).equals(("a", "student_id")),
+                )
+                .and_where(Expr::col(("users", "username")).eq(student_no))
+                .order_by(("a", "id"), sea_query::Order::Desc)
+                .to_owned(),
+        )
+        .await
+        .unwrap();
+    rows.first().expect("the demo student has an application").0
+}
+
+async fn staff(app: &TestApp, username: &str) -> Viewer {
+    let id = user_id(app, username).await;
+    Viewer::Staff(Reviewer {
+        user_id: id,
+        roles: outbound::db::users::roles(&app.state.db, id)
+            .await
+            .unwrap()
+            .0,
+        college_ids: outbound::db::users::reviewer_colleges(&app.state.db, id)
+            .await
+            .unwrap(),
+    })
+}
+
+async fn student(app: &TestApp, username: &str) -> Viewer {
+    Viewer::Student {
+        user_id: user_id(app, username).await,
+    }
+}
+
+async fn view_as(app: &TestApp, viewer: &Viewer, id: i64) -> Result<ApplicationView, ServiceError> {
+    read::view(&app.state.db, &app.state.key, viewer, id).await
+}
+
+/// The value of one 基本信息 field, in `lang`.
+fn basic(v: &ApplicationView, field: &str, lang: Lang) -> String {
+    v.basic
+        .iter()
+        .find(|f| f.name == field)
+        .unwrap_or_else(|| panic!("{field} in 基本信息"))
+        .value
+        .get(lang)
+        .to_owned()
+}
+
+both!(
+    each_viewer_gets_the_actions_the_state_machine_allows_them,
+    with_demo,
+    |app| {
+        // 2024010207 (外国语学院) submitted and waits on the college's review.
+        let id = app_of(&app, "2024010207").await;
+        let owner = view_as(&app, &student(&app, "2024010207").await, id)
+            .await
+            .unwrap();
+        assert!(owner.may(Action::WithdrawForEdit), "{:?}", owner.actions);
+        assert!(!owner.may(Action::Approve), "{:?}", owner.actions);
+
+        let college = view_as(&app, &staff(&app, "wxy_reviewer").await, id)
+            .await
+            .unwrap();
+        for a in [Action::Approve, Action::Reject, Action::ReturnForRevision] {
+            assert!(college.may(a), "{a:?} in {:?}", college.actions);
+        }
+        assert!(!college.may(Action::WithdrawForEdit));
+
+        // The office does not decide the college's stage.
+        let office = view_as(&app, &staff(&app, "gjc_officer").await, id)
+            .await
+            .unwrap();
+        assert!(!office.may(Action::Approve), "{:?}", office.actions);
+        assert_eq!(
+            owner.stage_name().zh,
+            college.stage_name().zh,
+            "one current stage for every viewer"
+        );
+        assert!(!owner.stage_name().zh.is_empty());
+    }
+);
+
+both!(
+    an_application_outside_the_viewers_reach_is_not_found,
+    with_demo,
+    |app| {
+        let id = app_of(&app, "2024010207").await;
+        for viewer in [
+            student(&app, "2023020105").await,
+            staff(&app, "xx_reviewer").await,
+        ] {
+            assert!(
+                matches!(
+                    view_as(&app, &viewer, id).await,
+                    Err(ServiceError::NotFound)
+                ),
+                "{viewer:?}"
+            );
+        }
+        // A draft is the student's own business, even for the office.
+        let draft = app_of(&app, "2023030112").await;
+        assert!(matches!(
+            view_as(&app, &staff(&app, "gjc_officer").await, draft).await,
+            Err(ServiceError::NotFound)
+        ));
+        assert!(
+            view_as(&app, &student(&app, "2023030112").await, draft)
+                .await
+                .is_ok()
+        );
+    }
+);
+
+both!(
+    personal_numbers_are_masked_for_every_viewer_and_phones_for_reviewers_outside_the_office,
+    with_demo,
+    |app| {
+        let id = app_of(&app, "2024010207").await;
+        let owner = view_as(&app, &student(&app, "2024010207").await, id)
+            .await
+            .unwrap();
+        let college = view_as(&app, &staff(&app, "wxy_reviewer").await, id)
+            .await
+            .unwrap();
+        let office = view_as(&app, &staff(&app, "gjc_officer").await, id)
+            .await
+            .unwrap();
+        let id_number = basic(&owner, "id_number", Lang::Zh);
+        assert!(id_number.contains('*'), "{id_number}");
+        assert_eq!(basic(&college, "id_number", Lang::Zh), id_number);
+        assert_eq!(basic(&office, "id_number", Lang::Zh), id_number);
+        for v in [&owner, &college, &office] {
+            assert!(
+                v.profile.passport_no.is_empty() || v.profile.passport_no.contains('*'),
+                "{}",
+                v.profile.passport_no
+            );
+        }
+
+        let mobile = basic(&owner, "mobile", Lang::Zh);
+        assert!(!mobile.is_empty() && !mobile.contains('*'), "{mobile}");
+        assert_eq!(basic(&office, "mobile", Lang::Zh), mobile);
+        let masked = basic(&college, "mobile", Lang::Zh);
+        assert_eq!(masked, outbound::domain::redact::mobile(&mobile));
+        assert_ne!(masked, mobile);
+
+        // A draft's live profile is masked the same way.
+        let draft = app_of(&app, "2023030112").await;
+        let own = view_as(&app, &student(&app, "2023030112").await, draft)
+            .await
+            .unwrap();
+        let shown = basic(&own, "id_number", Lang::Zh);
+        assert!(shown.contains('*'), "{shown}");
+        assert!(own.profile.health.is_empty() || own.profile.health == "***");
+    }
+);
+
+/// The masked 证件号码 on a 基本信息 tab.
+fn shown_value(page: &crate::support::Resp, label: &str) -> String {
+    let html = page.html();
+    let dt = scraper::Selector::parse("dl.kv dt").unwrap();
+    let dd = scraper::Selector::parse("dl.kv dd").unwrap();
+    let labels: Vec<String> = html.select(&dt).map(|e| e.text().collect()).collect();
+    let values: Vec<String> = html.select(&dd).map(|e| e.text().collect()).collect();
+    let i = labels
+        .iter()
+        .position(|l| l == label)
+        .unwrap_or_else(|| panic!("{label} in {labels:?}"));
+    values[i].clone()
+}
+
+both!(
+    the_student_page_the_staff_page_and_the_api_show_the_same_actions_and_masked_values,
+    with_demo,
+    |app| {
+        let id = app_of(&app, "2024010207").await;
+        let mut me = app.signed_in("2024010207", STUDENT).await;
+        let page = me.get(&format!("/applications/{id}?tab=basic")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let api = me.get(&format!("/api/v1/applications/{id}")).await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.text());
+        let json = api.json();
+        let mut wxy = app.signed_in("wxy_reviewer", STAFF).await;
+        let staff_page = wxy
+            .get(&format!("/staff/applications/{id}?tab=basic"))
+            .await;
+        assert_eq!(staff_page.status, StatusCode::OK);
+
+        let label = Lang::Zh.t("field.id_number");
+        let on_page = shown_value(&page, label);
+        assert!(on_page.contains('*'), "{on_page}");
+        assert_eq!(shown_value(&staff_page, label), on_page);
+        let in_api = json["basic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == "id_number")
+            .map(|f| f["value"].as_str().unwrap().to_owned());
+        assert_eq!(in_api.as_deref(), Some(on_page.as_str()));
+
+        // The actions: the API's list and the page's buttons come from the same view.
+        let actions: Vec<String> = json["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["code"].as_str().unwrap().to_owned())
+            .collect();
+        let owner = view_as(&app, &student(&app, "2024010207").await, id)
+            .await
+            .unwrap();
+        let expected: Vec<String> = owner.actions.iter().map(|a| a.code().to_owned()).collect();
+        assert_eq!(actions, expected);
+        let withdraw = page
+            .html()
+            .select(
+                &scraper::Selector::parse(&format!("form[action='/applications/{id}/withdraw']"))
+                    .unwrap(),
+            )
+            .count();
+        assert_eq!(
+            withdraw > 0,
+            actions.contains(&"withdraw_for_edit".to_owned())
+        );
+        assert!(withdraw > 0);
+
+        // The staff page offers the reviewer's decisions from the reviewer's view.
+        let college = view_as(&app, &staff(&app, "wxy_reviewer").await, id)
+            .await
+            .unwrap();
+        let sel = scraper::Selector::parse("input[name=decision]").unwrap();
+        let mut offered: Vec<String> = staff_page
+            .html()
+            .select(&sel)
+            .filter_map(|e| e.value().attr("value").map(str::to_owned))
+            .collect();
+        let mut decisions: Vec<String> = college
+            .actions
+            .iter()
+            .filter(|a| {
+                matches!(
+                    a,
+                    Action::Approve | Action::Reject | Action::ReturnForRevision
+                )
+            })
+            .map(|a| a.code().to_owned())
+            .collect();
+        offered.sort();
+        decisions.sort();
+        assert!(!offered.is_empty());
+        assert_eq!(offered, decisions);
+    }
+);
