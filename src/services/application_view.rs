@@ -14,12 +14,13 @@ use super::{ServiceError, ServiceResult};
 use crate::crypto::DataKey;
 use crate::db::Db;
 use crate::db::applications::{self as apps, ApplicationRow, HistoryRow, SupplementRow};
+use crate::db::dicts::{self, DictItem, kind};
 use crate::db::programs::{self, ProgramRow};
 use crate::db::students;
 use crate::domain::profile::ProfileForm;
 use crate::domain::redact;
 use crate::domain::status::{Action, Actor, Facts, Status};
-use crate::domain::values::Gender;
+use crate::domain::values::{Gender, IdType, MaritalStatus};
 use crate::domain::workflow::{Stage, Workflow};
 pub use crate::i18n::Text;
 
@@ -185,11 +186,13 @@ pub async fn view(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let profile = redacted_profile(db, key, &app, sees_whole).await?;
+    let kinds: Vec<&str> = DICT_FIELDS.iter().map(|(_, k)| *k).collect();
+    let labels = dicts::labels(db, &kinds).await?;
     let basic = BASIC_FIELDS
         .iter()
         .map(|name| Field {
             name,
-            value: shown(name, profile.field(name).unwrap_or_default()),
+            value: shown(&labels, name, profile.field(name).unwrap_or_default()),
         })
         .collect();
     let history = apps::history(db, id)
@@ -253,12 +256,37 @@ async fn redacted_profile(
     Ok(p)
 }
 
-/// A profile value as shown: option codes as their labels.
-fn shown(field: &str, value: &str) -> Text {
-    match field {
-        "gender" => Gender::from_code(value)
-            .map(|g| Text::key(g.label_key()))
-            .unwrap_or_default(),
-        _ => Text::plain(value),
+/// The profile fields that hold an option code of a dictionary.
+const DICT_FIELDS: [(&str, &str); 5] = [
+    ("nationality", kind::COUNTRY),
+    ("ethnicity", kind::ETHNICITY),
+    ("admission_category", kind::ADMISSION_CATEGORY),
+    ("political_status", kind::POLITICAL_STATUS),
+    ("id_type", kind::ID_TYPE),
+];
+
+/// A profile value as shown: an option code as its label in both languages (a code no list
+/// knows stays as it is), anything else as typed.
+fn shown(labels: &[(String, DictItem)], field: &str, value: &str) -> Text {
+    let fixed = match field {
+        "gender" => Gender::from_code(value).map(Gender::label_key),
+        "marital_status" => MaritalStatus::from_code(value).map(MaritalStatus::label_key),
+        "id_type" => IdType::from_code(value).map(IdType::label_key),
+        _ => None,
+    };
+    if let Some(key) = fixed {
+        return Text::key(key);
     }
+    DICT_FIELDS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .and_then(|(_, k)| {
+            labels
+                .iter()
+                .find(|(kind, item)| kind == k && item.code == value.trim())
+        })
+        .map_or_else(
+            || Text::plain(value),
+            |(_, item)| Text::names(&item.label_zh, &item.label_en),
+        )
 }

@@ -287,3 +287,42 @@ both!(
         assert_eq!(offered, decisions);
     }
 );
+
+both!(
+    coded_profile_fields_show_their_labels_in_the_viewers_language,
+    with_demo,
+    |app| {
+        let id = app_of(&app, "2024010207").await;
+        let v = view_as(&app, &staff(&app, "wxy_reviewer").await, id)
+            .await
+            .unwrap();
+        assert_eq!(v.profile.political_status, "cyl_member");
+        assert_eq!(basic(&v, "political_status", Lang::Zh), "共青团员");
+        assert_eq!(
+            basic(&v, "political_status", Lang::En),
+            "Communist Youth League member"
+        );
+
+        // 申请查看 → 基本信息, for the student and for staff, in both languages.
+        let mut me = app.signed_in("2024010207", STUDENT).await;
+        let mut wxy = app.signed_in("wxy_reviewer", STAFF).await;
+        for lang in ["zh", "en"] {
+            for (c, path) in [
+                (&mut me, format!("/applications/{id}?tab=basic")),
+                (&mut wxy, format!("/staff/applications/{id}?tab=basic")),
+            ] {
+                c.cookies.insert("outbound_lang".into(), lang.into());
+                let page = c.get(&path).await;
+                assert_eq!(page.status, StatusCode::OK);
+                let shown = page.select("dl.kv dd").join(" | ");
+                assert!(!shown.contains("cyl_member"), "{lang} {path}: {shown}");
+                let label = if lang == "zh" {
+                    "共青团员"
+                } else {
+                    "Communist Youth League member"
+                };
+                assert!(shown.contains(label), "{lang} {path}: {shown}");
+            }
+        }
+    }
+);
