@@ -179,6 +179,11 @@ impl Text {
         }
     }
 
+    /// The stored form of a text written in both languages at once (see [`Phrase::read`]).
+    pub fn store(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
     /// Whether there is nothing to show.
     pub fn is_empty(&self) -> bool {
         self.zh.is_empty() && self.en.is_empty()
@@ -214,10 +219,18 @@ impl Phrase {
         Text::fill(&self.key, &args)
     }
 
-    /// What a stored text reads as: a stored phrase in both languages; anything else (what a
-    /// person typed, rows written before phrases) as it is.
+    /// What a stored text reads as: a stored phrase or text in both languages; anything else
+    /// (what a person typed, rows written before phrases) as it is.
     pub fn read(stored: &str) -> Text {
-        Phrase::parse(stored).map_or_else(|| Text::plain(stored), |p| p.text())
+        if let Some(p) = Phrase::parse(stored) {
+            return p.text();
+        }
+        if stored.starts_with("{\"zh\"")
+            && let Ok(t) = serde_json::from_str::<Text>(stored)
+        {
+            return t;
+        }
+        Text::plain(stored)
     }
 
     /// The phrase in a stored text, if it is one of a known key.

@@ -15,7 +15,7 @@ use crate::crypto::DataKey;
 use crate::db::Db;
 use crate::db::applications::{self as apps, ApplicationRow, HistoryRow, SupplementRow};
 use crate::db::dicts::{self, DictItem, kind};
-use crate::db::programs::{self, ProgramRow};
+use crate::db::programs::{self, PartnerSchool, ProgramRow};
 use crate::db::students;
 use crate::domain::profile::ProfileForm;
 use crate::domain::redact;
@@ -23,6 +23,7 @@ use crate::domain::status::{Action, Actor, Facts, Status};
 use crate::domain::values::{Gender, IdType, MaritalStatus};
 use crate::domain::workflow::{Stage, Workflow};
 pub use crate::i18n::Text;
+use crate::i18n::{Lang, Phrase};
 
 /// Who looks at an application.
 #[derive(Debug, Clone)]
@@ -48,6 +49,10 @@ pub struct HistoryLine {
     pub status: Status,
     /// What was done (通过, 提交 …).
     pub action: Text,
+    /// The step as a person would say it: "学院审核 通过（王老师）", "补录分数：560".
+    pub text: Text,
+    /// The opinion or note that came with it; empty when the line says it all.
+    pub opinion: Text,
 }
 
 /// Everything a viewer sees of one application, and what they may do with it.
@@ -195,17 +200,11 @@ pub async fn view(
             value: shown(&labels, name, profile.field(name).unwrap_or_default()),
         })
         .collect();
+    let schools = programs::partner_schools(db, app.program_id).await?;
     let history = apps::history(db, id)
         .await?
         .into_iter()
-        .map(|row| HistoryLine {
-            action: Action::from_code(&row.action).map_or_else(
-                || Text::key(&format!("history.{}", row.action)),
-                |a| Text::key(a.label_key()),
-            ),
-            status: Status::from_code(&row.to_status).unwrap_or(Status::Draft),
-            row,
-        })
+        .map(|row| history_line(row, workflow.as_ref(), &schools))
         .collect();
     Ok(ApplicationView {
         stage: current_stage(&app, workflow.as_ref()),
@@ -289,4 +288,111 @@ fn shown(labels: &[(String, DictItem)], field: &str, value: &str) -> Text {
             || Text::plain(value),
             |(_, item)| Text::names(&item.label_zh, &item.label_en),
         )
+}
+
+/// A stage name stored in a history row (its Chinese name when it was written) in both
+/// languages, from the workflow template; a name the template no longer has stays as it is.
+fn stage_text(stored: &str, workflow: Option<&Workflow>) -> Text {
+    if stored.is_empty() {
+        return Text::key("history.review");
+    }
+    if stored == Lang::Zh.t("adm.stage") {
+        return Text::key("adm.stage");
+    }
+    workflow
+        .and_then(|w| w.stages().iter().find(|s| s.name_zh == stored))
+        .map_or_else(
+            || Text::plain(stored),
+            |s| Text::names(&s.name_zh, &s.name_en),
+        )
+}
+
+/// The school an admission line names: from the stored phrase, or from the Chinese text
+/// older rows hold ("录取学校：…"), matched against the program's partner schools.
+fn admitted_school(opinion: &str, schools: &[PartnerSchool]) -> Option<Text> {
+    if let Some(p) = Phrase::parse(opinion) {
+        return (p.key == "adm.history.school")
+            .then(|| p.args.first().cloned())
+            .flatten();
+    }
+    let prefix = Lang::Zh.t("adm.history.school").split("{}").next()?;
+    let name = opinion.strip_prefix(prefix)?.trim();
+    Some(schools.iter().find(|s| s.name_zh == name).map_or_else(
+        || Text::plain(name),
+        |s| Text::names(&s.name_zh, &s.name_en),
+    ))
+}
+
+/// One history row as a person would say it, in both languages.
+fn history_line(
+    row: HistoryRow,
+    workflow: Option<&Workflow>,
+    schools: &[PartnerSchool],
+) -> HistoryLine {
+    let status = Status::from_code(&row.to_status).unwrap_or(Status::Draft);
+    let action = Action::from_code(&row.action);
+    let action_text = action.map_or_else(
+        || Text::key(&format!("history.{}", row.action)),
+        |a| Text::key(a.label_key()),
+    );
+    let stage = stage_text(&row.stage_name, workflow);
+    let actor = Text::plain(&row.actor_name);
+    let opinion = Phrase::read(&row.opinion);
+    let status_text = Text::key(status.label_key());
+    let (text, opinion) = match action {
+        None if row.action == "create" => (Text::key("history.line.created"), opinion),
+        None if row.action == "supplement_request" => (
+            Text::fill("history.line.supplement_request", &[&stage, &actor]),
+            opinion,
+        ),
+        Some(Action::Submit | Action::Resubmit) => {
+            let key = match (action, row.stage_name.is_empty()) {
+                (Some(Action::Submit), false) => "history.line.submitted_to",
+                (Some(Action::Submit), true) => "history.line.submitted",
+                (_, false) => "history.line.resubmitted_to",
+                (_, true) => "history.line.resubmitted",
+            };
+            (Text::fill(key, &[&stage]), opinion)
+        }
+        Some(Action::WithdrawForEdit) => (Text::key("history.line.withdrawn"), opinion),
+        Some(a @ (Action::Approve | Action::Reject | Action::ReturnForRevision)) => {
+            let result = Text::key(&format!("history.result.{}", a.code()));
+            (
+                Text::fill("history.line.decided", &[&stage, &result, &actor]),
+                opinion,
+            )
+        }
+        Some(Action::BackfillScore) => (
+            Text::fill("history.line.backfilled", &[&opinion]),
+            Text::default(),
+        ),
+        Some(Action::UploadSupplement) => (
+            Text::fill("history.line.supplement_uploaded", &[&opinion]),
+            Text::default(),
+        ),
+        Some(Action::StaffEdit) => (Text::fill("history.line.staff_edit", &[&actor]), opinion),
+        Some(Action::RecordAdmission(_) | Action::PublishAllocation(_)) => {
+            match admitted_school(&row.opinion, schools) {
+                Some(school) => (
+                    Text::fill("history.line.admission_school", &[&status_text, &school]),
+                    Text::default(),
+                ),
+                None => (
+                    Text::fill("history.line.admission", &[&status_text]),
+                    opinion,
+                ),
+            }
+        }
+        _ => (
+            Text::fill("history.line.other", &[&action_text, &status_text]),
+            opinion,
+        ),
+    };
+    HistoryLine {
+        row,
+        status,
+        action: action_text,
+        text,
+        opinion,
+    }
 }

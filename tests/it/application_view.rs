@@ -326,3 +326,110 @@ both!(
         }
     }
 );
+
+/// Writes one history row as the services do.
+async fn add_history(
+    app: &TestApp,
+    id: i64,
+    action: &str,
+    to: outbound::domain::Status,
+    stage: &str,
+    opinion: &str,
+) {
+    let officer = user_id(app, "gjc_officer").await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    outbound::services::applications::history(
+        &mut tx,
+        id,
+        action,
+        Some(to),
+        to,
+        stage,
+        &outbound::services::audit::Who::user(officer, "何静"),
+        opinion,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The history line a view shows for the row with this action, the last one.
+fn line<'a>(v: &'a ApplicationView, action: &str) -> &'a read::HistoryLine {
+    v.history
+        .iter()
+        .rev()
+        .find(|h| h.row.action == action)
+        .unwrap_or_else(|| panic!("a {action} line"))
+}
+
+both!(
+    history_lines_read_as_a_person_would_say_them_in_both_languages,
+    with_demo,
+    |app| {
+        // 2023020105 passed the college's review and waits on the office.
+        let id = app_of(&app, "2023020105").await;
+        let owner = student(&app, "2023020105").await;
+        let v = view_as(&app, &owner, id).await.unwrap();
+        let approved = line(&v, "approve");
+        let stage = v
+            .workflow
+            .as_ref()
+            .unwrap()
+            .stages()
+            .iter()
+            .find(|s| s.name_zh == approved.row.stage_name)
+            .expect("the stage of the decision")
+            .clone();
+        let who = &approved.row.actor_name;
+        assert_eq!(approved.text.zh, format!("{} 通过（{who}）", stage.name_zh));
+        assert_eq!(
+            approved.text.en,
+            format!("{}: approved ({who})", stage.name_en)
+        );
+        for h in &v.history {
+            assert!(!h.text.zh.contains('→') && !h.text.en.contains('→'));
+        }
+
+        // 补录分数 is the score, not an opinion.
+        let status = v.status;
+        add_history(&app, id, "backfill_score", status, "", "560").await;
+        let v = view_as(&app, &owner, id).await.unwrap();
+        let backfilled = line(&v, "backfill_score");
+        assert_eq!(backfilled.text.zh, "补录分数：560");
+        assert_eq!(backfilled.text.en, "Pending score filled in: 560");
+        assert!(backfilled.opinion.is_empty());
+
+        // An admission names the result and the school, old Chinese rows included.
+        let school = outbound::db::programs::partner_schools(&app.state.db, v.app.program_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .expect("a partner school");
+        let admitted = outbound::domain::Status::AdmittedFirstChoice;
+        add_history(
+            &app,
+            id,
+            "record_admission.first_choice",
+            admitted,
+            "录取",
+            &format!("录取学校：{}", school.name_zh),
+        )
+        .await;
+        let v = view_as(&app, &owner, id).await.unwrap();
+        let result = line(&v, "record_admission.first_choice");
+        assert_eq!(
+            result.text.zh,
+            format!("录取结果：第一志愿被录取（{}）", school.name_zh)
+        );
+        assert_eq!(
+            result.text.en,
+            format!(
+                "Admission result: {} ({})",
+                Lang::En.t(admitted.label_key()),
+                Lang::En.pick(&school.name_zh, &school.name_en)
+            )
+        );
+        assert!(result.opinion.is_empty());
+    }
+);

@@ -222,6 +222,10 @@ pub struct HistoryItem {
     pub row: HistoryRow,
     pub action_label: String,
     pub to_status_label: String,
+    /// The step as a person would say it, in the caller's language.
+    pub text: String,
+    /// The opinion in the caller's language (`opinion` is as stored).
+    pub opinion_text: String,
 }
 
 /// A line of 基本信息.
@@ -268,6 +272,8 @@ fn history_items(view: &ApplicationView, lang: Lang) -> Vec<HistoryItem> {
         .iter()
         .map(|h| HistoryItem {
             action_label: h.action.get(lang).to_owned(),
+            text: h.text.get(lang).to_owned(),
+            opinion_text: h.opinion.get(lang).to_owned(),
             to_status_label: lang.t(h.status.label_key()).to_owned(),
             row: h.row.clone(),
         })

@@ -1223,7 +1223,9 @@ pub struct Kv {
 
 pub struct HistoryView {
     pub row: HistoryRow,
-    pub action: String,
+    /// The step as a person would say it.
+    pub text: String,
+    pub opinion: String,
     pub status: Status,
     pub when: String,
 }
@@ -1419,7 +1421,8 @@ pub async fn app_view(state: &AppState, ctx: &Ctx, view: ApplicationView) -> App
     let history = history
         .into_iter()
         .map(|h| HistoryView {
-            action: h.action.get(ctx.lang).to_owned(),
+            text: h.text.get(ctx.lang).to_owned(),
+            opinion: h.opinion.get(ctx.lang).to_owned(),
             status: h.status,
             when: cn_time(h.row.created_at),
             row: h.row,
