@@ -21,6 +21,7 @@ use crate::domain::application::{
 use crate::domain::profile::ProfileForm;
 use crate::domain::redact;
 use crate::domain::status::{Action, Actor, Facts, Phase, Status};
+use crate::i18n::Text;
 use crate::storage::Storage;
 
 /// The conflict every stale or doubled form gets.
@@ -585,6 +586,13 @@ pub async fn submit(
         0
     };
     let stage = stage_name(&stages, stage_index);
+    let stage_text = crate::domain::workflow::Workflow::parse(&stages)
+        .ok()
+        .and_then(|w| {
+            w.stage(stage_index)
+                .map(|s| Text::names(&s.name_zh, &s.name_en))
+        })
+        .unwrap_or_else(|| Text::plain(&stage));
     let is_late = action == Action::Submit && registration.is_late() || app.is_late;
     let pending = submission.has_pending_score;
     let to = transition(
@@ -612,8 +620,14 @@ pub async fn submit(
         &mut tx,
         &Note {
             user_id: student_id,
-            title: format!("报名表已提交：{}", loaded.program.name_zh),
-            body: format!("您的申请已提交，当前环节：{stage}。可在“我的申请”中查看进度。"),
+            title: Text::fill(
+                "msg.submitted.title",
+                &[&Text::names(
+                    &loaded.program.name_zh,
+                    &loaded.program.name_en,
+                )],
+            ),
+            body: Text::fill("msg.submitted.body", &[&stage_text]),
             link: format!("/applications/{app_id}"),
         },
     )

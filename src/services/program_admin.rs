@@ -34,6 +34,7 @@ use crate::db::programs::{self as db, ManagedProgram, program_target};
 use crate::db::{Db, Tx};
 use crate::domain::FieldErrors;
 use crate::domain::status::Role;
+use crate::i18n::Text;
 
 mod form;
 mod rows;
@@ -451,8 +452,11 @@ pub async fn approve(
             &mut tx,
             &Note {
                 user_id: partner,
-                title: format!("项目审核通过：{}", p.program.name_zh),
-                body: "您提交的交流项目已通过国际处审核并发布，学生现在可以查看和报名。".into(),
+                title: Text::fill(
+                    "msg.program_approved.title",
+                    &[&Text::names(&p.program.name_zh, &p.program.name_en)],
+                ),
+                body: Text::key("msg.program_approved.body"),
                 link: format!("/staff/programs/{id}"),
             },
         )
@@ -492,8 +496,11 @@ pub async fn refuse(
             &mut tx,
             &Note {
                 user_id: partner,
-                title: format!("项目审核未通过：{}", p.program.name_zh),
-                body: format!("国际处审核意见：{reason}。请修改后重新提交审核。"),
+                title: Text::fill(
+                    "msg.program_rejected.title",
+                    &[&Text::names(&p.program.name_zh, &p.program.name_en)],
+                ),
+                body: Text::fill("msg.program_rejected.body", &[&Text::plain(&reason)]),
                 link: format!("/staff/programs/{id}"),
             },
         )

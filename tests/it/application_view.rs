@@ -433,3 +433,51 @@ both!(
         assert!(result.opinion.is_empty());
     }
 );
+
+both!(
+    stage_names_system_opinions_and_messages_follow_the_readers_language,
+    with_demo,
+    |app| {
+        let id = app_of(&app, "2023020105").await;
+        let v = view_as(&app, &student(&app, "2023020105").await, id)
+            .await
+            .unwrap();
+        let stage = v.stage.clone().expect("a current stage");
+        assert!(!stage.name_en.is_empty() && stage.name_en != stage.name_zh);
+        assert_eq!(v.stage_name().en, stage.name_en);
+
+        // The page and the API in English name the stage in English.
+        let mut me = app.signed_in("2023020105", STUDENT).await;
+        me.cookies.insert("outbound_lang".into(), "en".into());
+        let page = me.get(&format!("/applications/{id}")).await;
+        assert!(page.text().contains(&stage.name_en), "{}", page.text());
+        let api = me.get(&format!("/api/v1/applications/{id}")).await.json();
+        assert_eq!(api["stage"], stage.name_en.as_str());
+        let history = page.select(".timeline .tl-head").join(" | ");
+        assert!(!history.contains("学院审核"), "{history}");
+
+        // A system-written opinion is stored as a phrase and read in each language.
+        let stored = outbound::i18n::Phrase::new(
+            "adm.history.school",
+            vec![outbound::i18n::Text::names(
+                "东京大学",
+                "The University of Tokyo",
+            )],
+        )
+        .store();
+        let read = outbound::i18n::Phrase::read(&stored);
+        assert_eq!(read.zh, "录取学校：东京大学");
+        assert_eq!(read.en, "Admitted to The University of Tokyo");
+        assert_eq!(outbound::i18n::Phrase::read("同意推荐").en, "同意推荐");
+
+        // The message centre: the review's message in English, in Chinese when asked so.
+        let english = me.get("/messages").await;
+        let shown = english.select(".message-list li").join(" | ");
+        assert!(shown.contains("Review result"), "{shown}");
+        assert!(!shown.contains("审核结果"), "{shown}");
+        me.cookies.insert("outbound_lang".into(), "zh".into());
+        let chinese = me.get("/messages").await;
+        let shown = chinese.select(".message-list li").join(" | ");
+        assert!(shown.contains("审核结果"), "{shown}");
+    }
+);
