@@ -19,7 +19,6 @@ use rust_xlsxwriter::{ColNum, Format, RowNum, Workbook, Worksheet, XlsxError};
 use tokio::sync::mpsc;
 
 use crate::auth::{Role, Roles};
-use crate::domain::values::mask_middle;
 
 /// A column a clerk can tick for an export of applications. The order of [`Column::ALL`] is
 /// the order of the columns in the file.
@@ -221,7 +220,7 @@ impl Disclosure {
 
 /// A mobile number as people without the right see it: the first 3 and last 4 digits.
 pub fn mask_mobile(mobile: &str) -> String {
-    mask_middle(mobile.trim(), 3, 4)
+    crate::domain::redact::mobile(mobile)
 }
 
 /// Whether Excel could take `value` for a formula (or a DDE payload) once a person edits

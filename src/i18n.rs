@@ -128,6 +128,137 @@ impl Lang {
     }
 }
 
+/// A text in both interface languages; a page picks one with [`Text::get`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Text {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Text {
+    /// The same text in both languages (a name, a number, what a person typed).
+    pub fn plain(s: &str) -> Text {
+        Text {
+            zh: s.to_owned(),
+            en: s.to_owned(),
+        }
+    }
+
+    /// A catalogue entry in both languages.
+    pub fn key(key: &str) -> Text {
+        Text {
+            zh: Lang::Zh.t(key).to_owned(),
+            en: Lang::En.t(key).to_owned(),
+        }
+    }
+
+    /// A name held in both languages; an empty English name falls back to the Chinese one.
+    pub fn names(zh: &str, en: &str) -> Text {
+        Text {
+            zh: zh.to_owned(),
+            en: Lang::En.pick(zh, en).to_owned(),
+        }
+    }
+
+    /// A catalogue entry with its `{}` filled by `args`, each in the same language.
+    pub fn fill(key: &str, args: &[&Text]) -> Text {
+        let with = |lang: Lang| {
+            let parts: Vec<&str> = args.iter().map(|a| a.get(lang)).collect();
+            fill(lang.t(key), &parts)
+        };
+        Text {
+            zh: with(Lang::Zh),
+            en: with(Lang::En),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+
+    /// The stored form of a text written in both languages at once (see [`Phrase::read`]).
+    pub fn store(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.zh.is_empty() && self.en.is_empty()
+    }
+}
+
+/// A text the system writes for people to read later (a history opinion, a message): a
+/// catalogue key and its parameters, each in both languages, stored as JSON so that each
+/// reader sees it in their own language, and so that a corrected catalogue text shows at once.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Phrase {
+    pub key: String,
+    #[serde(default)]
+    pub args: Vec<Text>,
+}
+
+impl Phrase {
+    pub fn new(key: &str, args: Vec<Text>) -> Phrase {
+        Phrase {
+            key: key.to_owned(),
+            args,
+        }
+    }
+
+    /// The stored form.
+    pub fn store(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The phrase in both languages.
+    pub fn text(&self) -> Text {
+        let args: Vec<&Text> = self.args.iter().collect();
+        Text::fill(&self.key, &args)
+    }
+
+    /// What a stored text reads as: a stored phrase or text in both languages; anything else
+    /// (what a person typed, rows written before phrases) as it is.
+    pub fn read(stored: &str) -> Text {
+        if let Some(p) = Phrase::parse(stored) {
+            return p.text();
+        }
+        if stored.starts_with("{\"zh\"")
+            && let Ok(t) = serde_json::from_str::<Text>(stored)
+        {
+            return t;
+        }
+        Text::plain(stored)
+    }
+
+    /// The phrase in a stored text, if it is one of a known key.
+    pub fn parse(stored: &str) -> Option<Phrase> {
+        if !stored.starts_with("{\"key\"") {
+            return None;
+        }
+        serde_json::from_str::<Phrase>(stored)
+            .ok()
+            .filter(|p| has_key(&p.key))
+    }
+}
+
+/// Fills the `{}` of a catalogue text with `args`, in order.
+pub fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    let mut args = args.iter();
+    while let Some(at) = rest.find("{}") {
+        out.push_str(&rest[..at]);
+        out.push_str(args.next().copied().unwrap_or_default());
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Whether the catalogue has `key` (tests, and callers that fall back to a raw value).
 pub fn has_key(key: &str) -> bool {
     CATALOGUE.contains_key(key)

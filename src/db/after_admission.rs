@@ -919,6 +919,7 @@ pub struct ClosingDraftRow {
     pub student_id: i64,
     pub program_id: i64,
     pub program_name_zh: String,
+    pub program_name_en: String,
     pub reg_end: DateTime<Utc>,
 }
 
@@ -934,6 +935,7 @@ pub async fn closing_drafts(
             .expr_as(Expr::col(("a", "student_id")), "student_id")
             .expr_as(Expr::col(("p", "id")), "program_id")
             .expr_as(Expr::col(("p", "name_zh")), "program_name_zh")
+            .expr_as(Expr::col(("p", "name_en")), "program_name_en")
             .expr_as(Expr::col(("p", "reg_end")), "reg_end")
             .from_as("applications", "a")
             .join_as(

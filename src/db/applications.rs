@@ -370,29 +370,6 @@ pub async fn supplements(db: &Db, application_id: i64) -> DbResult<Vec<Supplemen
     .await
 }
 
-/// The student's applications with a reviewer's request still waiting for material, in one
-/// query (the 我的申请 list offers 补交材料附件 on exactly these).
-pub async fn with_open_supplements(db: &Db, student_id: i64) -> DbResult<Vec<i64>> {
-    let rows: Vec<(i64,)> = db
-        .all(
-            &Query::select()
-                .distinct()
-                .column(("r", "application_id"))
-                .from_as("supplement_requests", "r")
-                .join_as(
-                    JoinType::InnerJoin,
-                    "applications",
-                    "a",
-                    Expr::col(("a", "id")).equals(("r", "application_id")),
-                )
-                .and_where(Expr::col(("a", "student_id")).eq(student_id))
-                .and_where(Expr::col(("r", "fulfilled_at")).is_null())
-                .to_owned(),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TemplateRow {
     pub id: i64,
@@ -425,4 +402,18 @@ pub async fn template(db: &Db, id: i64) -> DbResult<Option<TemplateRow>> {
             .to_owned(),
     )
     .await
+}
+
+/// The profile as it was at submission (JSON of the masked profile form); empty for a draft.
+pub async fn profile_snapshot(db: &Db, id: i64) -> DbResult<String> {
+    Ok(db
+        .scalar::<String>(
+            &Query::select()
+                .column("profile_snapshot")
+                .from("applications")
+                .and_where(Expr::col("id").eq(id))
+                .to_owned(),
+        )
+        .await?
+        .unwrap_or_default())
 }

@@ -91,6 +91,33 @@ pub async fn exams(db: &Db) -> DbResult<Vec<ExamItem>> {
         .collect())
 }
 
+/// Every item of these kinds, retired ones included, as (kind, item): the labels of codes
+/// stored before an item was retired.
+pub async fn labels(db: &Db, kinds: &[&str]) -> DbResult<Vec<(String, DictItem)>> {
+    let rows: Vec<(String, String, String, String)> = db
+        .all(
+            &Query::select()
+                .columns(["kind", "code", "label_zh", "label_en"])
+                .from("dictionary_items")
+                .and_where(Expr::col("kind").is_in(kinds.iter().copied()))
+                .to_owned(),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, code, label_zh, label_en)| {
+            (
+                kind,
+                DictItem {
+                    code,
+                    label_zh,
+                    label_en,
+                },
+            )
+        })
+        .collect())
+}
+
 /// (code, label) pairs for a select.
 pub fn options(items: &[DictItem], lang: Lang) -> Vec<(String, String)> {
     items

@@ -86,6 +86,7 @@ pub mod eligibility;
 pub mod files;
 pub mod profile;
 pub mod program_status;
+pub mod redact;
 pub mod status;
 pub mod values;
 pub mod workflow;

@@ -306,7 +306,7 @@ impl IdCardNumber {
 
     /// The number as shown in lists: `110***********1234`.
     pub fn masked(&self) -> String {
-        mask_middle(&self.0, 3, 4)
+        super::redact::id_card(&self.0)
     }
 }
 
@@ -353,7 +353,7 @@ impl PassportNumber {
 
     /// The number as shown in lists: `E1*****78`.
     pub fn masked(&self) -> String {
-        mask_middle(&self.0, 2, 2)
+        super::redact::passport(&self.0)
     }
 }
 
@@ -398,7 +398,7 @@ impl MobilePhone {
 
     /// The number as shown in lists: `138****5678`.
     pub fn masked(&self) -> String {
-        mask_middle(&self.0, 3, 4)
+        super::redact::mobile(&self.0)
     }
 }
 
@@ -433,7 +433,7 @@ impl PhoneNumber {
 
     /// The number as shown in lists, keeping the first 3 and last 2 characters.
     pub fn masked(&self) -> String {
-        mask_middle(&self.0, 3, 2)
+        super::redact::phone(&self.0)
     }
 }
 

@@ -40,7 +40,7 @@ use crate::domain::allocation::{
 use crate::domain::application::ApplicationInfoForm;
 use crate::domain::status::{Action, Actor, AdmissionResult, Role, Status};
 use crate::domain::values::{Gpa, Percentage};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Phrase, Text};
 
 /// The person acting: who (for history and audit) and with which roles.
 #[derive(Debug, Clone)]
@@ -72,16 +72,7 @@ impl Officer {
 
 /// Fills the `{}` of a catalogue text with `args`, in order.
 pub fn fill(template: &str, args: &[&str]) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    let mut args = args.iter();
-    while let Some(at) = rest.find("{}") {
-        out.push_str(&rest[..at]);
-        out.push_str(args.next().copied().unwrap_or_default());
-        rest = &rest[at + 2..];
-    }
-    out.push_str(rest);
-    out
+    crate::i18n::fill(template, args)
 }
 
 /// The words "第一志愿名额已满，按第二志愿录取" of one line, in `lang`.
@@ -176,28 +167,31 @@ fn school_of(result: AdmissionResult, info: &ApplicationInfoForm) -> Option<Opti
     }
 }
 
-/// The in-app message for a result, in Chinese (the message centre stores text).
+/// The in-app message for a result, in both languages.
 fn result_note(
     student_id: i64,
     app_id: i64,
-    program: &str,
+    program: &Text,
     result: AdmissionResult,
     school: Option<&PartnerSchool>,
 ) -> Note {
-    let zh = Lang::Zh;
-    let label = zh.t(result.outcome().label_key());
+    let label = Text::key(result.outcome().label_key());
     let body = match result {
-        AdmissionResult::FirstChoice | AdmissionResult::SecondChoice => fill(
-            zh.t("adm.msg.admitted"),
-            &[program, label, school.map_or("", |s| s.name_zh.as_str())],
+        AdmissionResult::FirstChoice | AdmissionResult::SecondChoice => Text::fill(
+            "adm.msg.admitted",
+            &[
+                program,
+                &label,
+                &school.map_or_else(Text::default, |s| Text::names(&s.name_zh, &s.name_en)),
+            ],
         ),
-        AdmissionResult::Adjustment => fill(zh.t("adm.msg.adjustment"), &[program]),
-        AdmissionResult::NotAdmitted => fill(zh.t("adm.msg.not_admitted"), &[program]),
-        AdmissionResult::Abandoned => fill(zh.t("adm.msg.abandoned"), &[program]),
+        AdmissionResult::Adjustment => Text::fill("adm.msg.adjustment", &[program]),
+        AdmissionResult::NotAdmitted => Text::fill("adm.msg.not_admitted", &[program]),
+        AdmissionResult::Abandoned => Text::fill("adm.msg.abandoned", &[program]),
     };
     Note {
         user_id: student_id,
-        title: fill(zh.t("adm.msg.title"), &[label]),
+        title: Text::fill("adm.msg.title", &[&label]),
         body,
         link: format!("/applications/{app_id}"),
     }
@@ -294,8 +288,13 @@ async fn record_one(
         Some(_) => return done(Outcome::NotAllowed("adm.err.no_such_choice")),
     };
     let school_row = school.and_then(|sid| schools.iter().find(|s| s.id == sid));
+    // Stored as a phrase so that each reader sees it in their own language.
     let opinion = school_row.map_or(String::new(), |s| {
-        fill(Lang::Zh.t("adm.history.school"), &[&s.name_zh])
+        Phrase::new(
+            "adm.history.school",
+            vec![Text::names(&s.name_zh, &s.name_en)],
+        )
+        .store()
     });
     let to = match transition(
         &mut tx,
@@ -323,7 +322,7 @@ async fn record_one(
         &result_note(
             app.student_id,
             id,
-            &target.program_name_zh,
+            &Text::plain(&target.program_name_zh),
             result,
             school_row,
         ),
@@ -796,7 +795,11 @@ pub async fn publish(
             .find(|a| a.id == line.application_id)
             .ok_or(ServiceError::Conflict("alloc.err.changed"))?;
         let seen = preview.candidate(line).map_or(-1, |c| c.row.version);
-        let opinion = explain(Lang::Zh, &line.why, &preview.schools);
+        let opinion = Text {
+            zh: explain(Lang::Zh, &line.why, &preview.schools),
+            en: explain(Lang::En, &line.why, &preview.schools),
+        }
+        .store();
         let school = line.school_id;
         transition(
             &mut tx,
@@ -822,7 +825,7 @@ pub async fn publish(
             &result_note(
                 app.student_id,
                 app.id,
-                &preview.program.name_zh,
+                &Text::names(&preview.program.name_zh, &preview.program.name_en),
                 line.result,
                 school.and_then(|id| preview.school(id)),
             ),

@@ -34,6 +34,7 @@ use crate::domain::files::{FileFormat, check_upload, clean_file_name};
 use crate::domain::status::{Action, Actor, Facts, Phase, RequestFacts, Role, Status};
 use crate::domain::values::DateRange;
 use crate::domain::workflow::Workflow;
+use crate::i18n::Text;
 use crate::storage::Storage;
 
 /// The largest supporting file of a request.
@@ -149,11 +150,11 @@ fn range(plan: &PlanRow) -> ServiceResult<DateRange> {
     }
 }
 
-/// The program's name for messages.
-async fn program_name(db: &Db, program_id: i64) -> ServiceResult<String> {
+/// The program's name for messages, in both languages.
+async fn program_name(db: &Db, program_id: i64) -> ServiceResult<Text> {
     Ok(programs::by_id(db, program_id)
         .await?
-        .map(|p| p.name_zh)
+        .map(|p| Text::names(&p.name_zh, &p.name_en))
         .unwrap_or_default())
 }
 
@@ -161,8 +162,8 @@ async fn program_name(db: &Db, program_id: i64) -> ServiceResult<String> {
 async fn tell_staff(
     tx: &mut Tx,
     role: Role,
-    title: &str,
-    body: &str,
+    title: &Text,
+    body: &Text,
     link: &str,
 ) -> ServiceResult<()> {
     let users: Vec<(i64,)> = tx
@@ -181,8 +182,8 @@ async fn tell_staff(
             tx,
             &Note {
                 user_id,
-                title: title.to_owned(),
-                body: body.to_owned(),
+                title: title.clone(),
+                body: body.clone(),
                 link: link.to_owned(),
             },
         )
@@ -228,8 +229,9 @@ struct PhaseStart {
     phase: Phase,
     index: i64,
     stage: String,
+    stage_names: Text,
     role: Role,
-    program: String,
+    program: Text,
 }
 
 impl PhaseStart {
@@ -262,6 +264,7 @@ impl PhaseStart {
             phase,
             index,
             stage: stage.name_zh.clone(),
+            stage_names: Text::names(&stage.name_zh, &stage.name_en),
             role: stage.role,
             program: program_name(db, app.program_id).await?,
         })
@@ -294,15 +297,18 @@ impl PhaseStart {
             },
         )
         .await?;
-        let what = match self.phase {
-            Phase::Return => "返校手续",
-            _ => "行前材料",
-        };
+        let what = Text::key(match self.phase {
+            Phase::Return => "journey.what.return",
+            _ => "journey.what.pre_departure",
+        });
         tell_staff(
             tx,
             self.role,
-            &format!("待审核：{what}"),
-            &format!("{}：学生已提交{what}，等待{}。", self.program, self.stage),
+            &Text::fill("journey.msg.filed.title", &[&what]),
+            &Text::fill(
+                "journey.msg.filed.body",
+                &[&self.program, &what, &self.stage_names],
+            ),
             &format!("/staff/applications/{}", app.id),
         )
         .await?;
@@ -545,12 +551,12 @@ pub async fn file_request(
             "",
         )
         .await?;
-        let label = kind_label(kind);
+        let label = Text::key(kind.label_key());
         tell_staff(
             &mut tx,
             Role::InternationalOffice,
-            &format!("待审核：{label}"),
-            &format!("{program}：学生提交了{label}，请审核。"),
+            &Text::fill("journey.msg.filed.title", &[&label]),
+            &Text::fill("journey.msg.request_filed.body", &[&program, &label]),
             &format!("/staff/applications/{}?tab=requests", app.id),
         )
         .await?;
@@ -617,17 +623,6 @@ async fn insert_proof(
     )
     .await?;
     Ok(())
-}
-
-/// The Chinese name of a request kind, for messages.
-fn kind_label(kind: RequestKind) -> &'static str {
-    match kind {
-        RequestKind::Departure => "派出确认",
-        RequestKind::ChangeBeforeDeparture => "派出前变更",
-        RequestKind::Budget => "经费预算申请",
-        RequestKind::PlanChange => "变更交流计划",
-        RequestKind::Funding => "资助申请",
-    }
 }
 
 /// The office's decision on a request: 通过 (with the item-by-item amounts of a budget or a
@@ -792,24 +787,30 @@ pub async fn decide_request(
         ),
     )
     .await?;
-    let label = kind_label(kind);
+    let label = Text::key(kind.label_key());
     let verdict = match decision {
-        RequestDecision::Approve => "已通过",
-        RequestDecision::Reject => "未通过",
-        RequestDecision::Return => "被退回修改，请修改后重新提交",
+        RequestDecision::Approve => "journey.msg.decided.approved",
+        RequestDecision::Reject => "journey.msg.decided.rejected",
+        RequestDecision::Return => "journey.msg.decided.returned",
     };
-    let mut body = format!("您的{label}{verdict}");
+    let mut body = Text::fill(verdict, &[&label]);
     if !note_extra.is_empty() {
-        body.push_str(&format!("（{note_extra}）"));
+        append(
+            &mut body,
+            &Text::fill("journey.msg.new_dates", &[&Text::plain(&note_extra)]),
+        );
     }
     if !opinion.is_empty() {
-        body.push_str(&format!("。审核意见：{opinion}"));
+        append(
+            &mut body,
+            &Text::fill("journey.msg.opinion", &[&Text::plain(&opinion)]),
+        );
     }
     Notifier::send(
         &mut tx,
         &Note {
             user_id: app.student_id,
-            title: format!("{label}：{program}"),
+            title: Text::fill("journey.msg.decided.title", &[&label, &program]),
             body,
             link: format!("/applications/{}", app.id),
         },
@@ -817,6 +818,12 @@ pub async fn decide_request(
     .await?;
     tx.commit().await?;
     Ok(to)
+}
+
+/// Adds `more` to the end of `text`, language by language.
+fn append(text: &mut Text, more: &Text) {
+    text.zh.push_str(&more.zh);
+    text.en.push_str(&more.en);
 }
 
 /// Replaces the planned dates, with a history row saying the old and the new ones; returns the
@@ -1032,7 +1039,7 @@ pub async fn todos(db: &Db, student_id: i64, today: NaiveDate) -> ServiceResult<
 /// twice. Returns how many messages went out.
 pub async fn run_reminders(db: &Db, now: chrono::DateTime<chrono::Utc>) -> ServiceResult<usize> {
     let today = crate::domain::values::china_date(now);
-    let mut due: Vec<(i64, ReminderKind, String, String, i64)> = Vec::new();
+    let mut due: Vec<(i64, ReminderKind, String, Text, i64)> = Vec::new();
     for d in db::closing_drafts(db, now, now + chrono::Duration::days(4)).await? {
         let progress = Progress {
             status: Some(Status::Draft),
@@ -1044,7 +1051,7 @@ pub async fn run_reminders(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Servi
                 d.student_id,
                 kind,
                 key,
-                d.program_name_zh.clone(),
+                Text::names(&d.program_name_zh, &d.program_name_en),
                 d.application_id,
             ));
         }
@@ -1060,7 +1067,7 @@ pub async fn run_reminders(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Servi
                 row.student_id,
                 kind,
                 key,
-                row.program_name_zh.clone(),
+                Text::names(&row.program_name_zh, &row.program_name_en),
                 row.application_id,
             ));
         }
@@ -1087,31 +1094,13 @@ pub async fn run_reminders(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Servi
     Ok(sent)
 }
 
-fn reminder_text(kind: ReminderKind, program: &str, app_id: i64) -> (String, String, String) {
-    let link = format!("/applications/{app_id}");
-    let (title, body) = match kind {
-        ReminderKind::DraftThreeDays => (
-            "报名即将截止",
-            format!("{program}的报名将在 3 天内截止，您的申请尚未提交，请尽快完成并提交。"),
-        ),
-        ReminderKind::DraftOneDay => (
-            "报名明天截止",
-            format!("{program}的报名明天截止，您的申请尚未提交。"),
-        ),
-        ReminderKind::CheckInDue => (
-            "今天请完成境外打卡",
-            format!("{program}：今天是境外打卡的截止日期，请在系统中完成打卡。"),
-        ),
-        ReminderKind::CheckInOverdue => (
-            "境外打卡已逾期",
-            format!("{program}：您的境外打卡已逾期，请尽快完成打卡并报告平安。"),
-        ),
-        ReminderKind::ReturnOverdue => (
-            "请尽快办理返校手续",
-            format!("{program}：交流计划已结束，请尽快办理返校手续并填写交流总结。"),
-        ),
-    };
-    (title.to_owned(), body, link)
+fn reminder_text(kind: ReminderKind, program: &Text, app_id: i64) -> (Text, Text, String) {
+    let body = format!("journey.reminder.{}.body", kind.code());
+    (
+        Text::key(kind.label_key()),
+        Text::fill(&body, &[program]),
+        format!("/applications/{app_id}"),
+    )
 }
 
 /// One student in the 在外学生 lists.

@@ -20,7 +20,9 @@ use crate::domain::application::{
 };
 use crate::domain::eligibility::RoundLoad;
 use crate::domain::profile::ProfileForm;
+use crate::domain::redact;
 use crate::domain::status::{Action, Actor, Facts, Phase, Status};
+use crate::i18n::Text;
 use crate::storage::Storage;
 
 /// The conflict every stale or doubled form gets.
@@ -615,7 +617,7 @@ pub async fn submit(
         .configured_limit;
     let mut snapshot = loaded.profile.clone();
     // Personal data stays sealed in the profile; the snapshot keeps only what lists show.
-    snapshot.id_number = crate::domain::values::mask_middle(&snapshot.id_number, 3, 4);
+    snapshot.id_number = redact::id_document(&snapshot.id_type, &snapshot.id_number);
     snapshot.passport_no = String::new();
     snapshot.health = String::new();
     let snapshot =
@@ -660,6 +662,13 @@ pub async fn submit(
         0
     };
     let stage = stage_name(&stages, stage_index);
+    let stage_text = crate::domain::workflow::Workflow::parse(&stages)
+        .ok()
+        .and_then(|w| {
+            w.stage(stage_index)
+                .map(|s| Text::names(&s.name_zh, &s.name_en))
+        })
+        .unwrap_or_else(|| Text::plain(&stage));
     let is_late = action == Action::Submit && registration.is_late() || app.is_late;
     let pending = submission.has_pending_score;
     let to = transition(
@@ -687,8 +696,14 @@ pub async fn submit(
         &mut tx,
         &Note {
             user_id: student_id,
-            title: format!("报名表已提交：{}", loaded.program.name_zh),
-            body: format!("您的申请已提交，当前环节：{stage}。可在“我的申请”中查看进度。"),
+            title: Text::fill(
+                "msg.submitted.title",
+                &[&Text::names(
+                    &loaded.program.name_zh,
+                    &loaded.program.name_en,
+                )],
+            ),
+            body: Text::fill("msg.submitted.body", &[&stage_text]),
             link: format!("/applications/{app_id}"),
         },
     )

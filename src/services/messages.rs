@@ -6,13 +6,15 @@ use sea_query::{Expr, ExprTrait, Order, Query};
 
 use super::ServiceResult;
 use crate::db::{Db, DbResult, Tx};
+use crate::i18n::{Lang, Phrase, Text};
 
-/// One message to one person.
+/// One message to one person, written in both languages so that each reader sees it in
+/// their own (stored as JSON; rows from before hold Chinese text and still show).
 #[derive(Debug, Clone)]
 pub struct Note {
     pub user_id: i64,
-    pub title: String,
-    pub body: String,
+    pub title: Text,
+    pub body: Text,
     pub link: String,
 }
 
@@ -28,8 +30,8 @@ impl Notifier {
                 .columns(["user_id", "title", "body", "link", "created_at"])
                 .values_panic([
                     note.user_id.into(),
-                    note.title.clone().into(),
-                    note.body.clone().into(),
+                    note.title.store().into(),
+                    note.body.store().into(),
                     note.link.clone().into(),
                     Utc::now().into(),
                 ]),
@@ -61,6 +63,16 @@ pub async fn list(db: &Db, user_id: i64) -> DbResult<Vec<MessageRow>> {
             .to_owned(),
     )
     .await
+}
+
+/// A person's messages, newest first, with title and body in `lang`.
+pub async fn inbox(db: &Db, user_id: i64, lang: Lang) -> DbResult<Vec<MessageRow>> {
+    let mut rows = list(db, user_id).await?;
+    for row in &mut rows {
+        row.title = Phrase::read(&row.title).get(lang).to_owned();
+        row.body = Phrase::read(&row.body).get(lang).to_owned();
+    }
+    Ok(rows)
 }
 
 /// Marks one of the person's messages read (someone else's id changes nothing).

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod admission;
 pub mod after_admission;
+pub mod application_view;
 pub mod applications;
 pub mod attachments;
 pub mod audit;

@@ -16,7 +16,6 @@ use crate::crypto::DataKey;
 use crate::db::Db;
 use crate::db::students::{self, ProfileColumns, StudyRecordValues};
 use crate::domain::files::{FileFormat, UploadError, check_upload};
-use crate::domain::values::{IdCardNumber, IdType, mask_middle};
 use crate::domain::{FieldErrors, Profile, ProfileForm, StudyRecord, StudyRecordForm};
 use crate::storage::{Storage, StorageError};
 
@@ -94,13 +93,7 @@ fn normalised(p: &Profile) -> ProfileForm {
 /// 证件号码 as shown outside its owner's form: `110***********1234` for a resident ID card,
 /// the first and last two characters of any other document.
 pub fn mask_id_number(id_type: &str, number: &str) -> String {
-    match IdType::from_code(id_type) {
-        Some(IdType::ResidentIdCard) => match IdCardNumber::parse(number) {
-            Ok(n) => n.masked(),
-            Err(_) => mask_middle(number, 3, 4),
-        },
-        _ => mask_middle(number, 2, 2),
-    }
+    crate::domain::redact::id_document(id_type, number)
 }
 
 /// The columns to write for a normalised form: the three sensitive values sealed, the two
@@ -334,6 +327,7 @@ pub async fn photo(db: &Db, storage: &Storage, user_id: i64) -> ServiceResult<Op
 mod tests {
     use super::*;
     use crate::db::migrate;
+    use crate::domain::values::IdCardNumber;
     use sea_query::{Expr, ExprTrait, Query};
     use std::path::PathBuf;
 

@@ -28,6 +28,7 @@ use crate::db::{Db, Tx};
 use crate::domain::FieldErrors;
 use crate::domain::program_status::{ProgramActor, ProgramStatus, ProgramTransitionError};
 use crate::domain::status::Role;
+use crate::i18n::Text;
 
 pub use crate::domain::program_status::ProgramAction;
 
@@ -313,14 +314,15 @@ pub async fn transition(
     )
     .await?;
     if let Some(partner) = p.created_by {
+        let names = Text::names(&p.program.name_zh, &p.program.name_en);
         let note = match action {
             ProgramAction::Approve => Some((
-                format!("项目审核通过：{}", p.program.name_zh),
-                "您提交的交流项目已通过国际处审核并发布，学生现在可以查看和报名。".to_owned(),
+                Text::fill("msg.program_approved.title", &[&names]),
+                Text::key("msg.program_approved.body"),
             )),
             ProgramAction::Refuse => Some((
-                format!("项目审核未通过：{}", p.program.name_zh),
-                format!("国际处审核意见：{reason}。请修改后重新提交审核。"),
+                Text::fill("msg.program_rejected.title", &[&names]),
+                Text::fill("msg.program_rejected.body", &[&Text::plain(&reason)]),
             )),
             _ => None,
         };

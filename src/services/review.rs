@@ -10,7 +10,7 @@
 
 use sea_query::{Expr, ExprTrait, Query};
 
-use super::applications::{self as lifecycle, STALE, history, transition};
+use super::applications::{STALE, history, transition};
 use super::audit::{self, Who};
 use super::messages::{Note, Notifier};
 use super::{ServiceError, ServiceResult};
@@ -22,6 +22,7 @@ use crate::domain::FieldErrors;
 use crate::domain::application::{ApplicationInfoForm, parse_application_info};
 use crate::domain::status::{Action, Actor, Facts, Role, Status};
 use crate::domain::workflow::{Reach, Stage, Workflow};
+use crate::i18n::Text;
 use crate::storage::Storage;
 
 /// The longest opinion, note or request text accepted.
@@ -214,12 +215,7 @@ pub async fn load(db: &Db, reviewer: &Reviewer, app_id: i64) -> ServiceResult<St
     if !reviewer.may_see(college) {
         return Err(ServiceError::NotFound);
     }
-    let workflow = match app.workflow_template_id {
-        Some(id) => apps::template(db, id)
-            .await?
-            .and_then(|t| Workflow::parse(&t.stages).ok()),
-        None => None,
-    };
+    let workflow = super::application_view::workflow_of(db, &app).await?;
     let status = app.status();
     let stage = workflow
         .as_ref()
@@ -232,15 +228,7 @@ pub async fn load(db: &Db, reviewer: &Reviewer, app_id: i64) -> ServiceResult<St
         && stage
             .as_ref()
             .is_some_and(|s| s.decided_by(&reviewer.roles, &reviewer.college_ids, college));
-    let open = apps::supplements(db, app.id)
-        .await?
-        .iter()
-        .any(|s| s.fulfilled_at.is_none());
-    let mut facts = lifecycle::facts(&app, open);
-    if let (Some(w), Some(s)) = (&workflow, &stage) {
-        facts.is_last_stage = w.is_last_of_phase(app.stage_index);
-        facts.stage_phase = s.phase;
-    }
+    let facts = super::application_view::facts(db, &app, workflow.as_ref()).await?;
     let actor = Actor {
         roles: reviewer.roles.clone(),
         is_owner: app.student_id == reviewer.user_id,
@@ -283,34 +271,34 @@ fn text(field: &'static str, value: &str, required: bool) -> ServiceResult<Strin
     }
 }
 
-/// The message the student reads about a decision.
+/// The message the student reads about a decision, in both languages.
 fn decision_note(
     app: &ApplicationRow,
-    program: &str,
+    program: &Text,
     decision: Decision,
     to: Status,
-    stage: &str,
+    stage: &Text,
     opinion: &str,
 ) -> Note {
     let what = match (decision, to) {
-        (Decision::Approve, Status::Nominated) => "已通过审核，等待对方学校录取结果".to_owned(),
+        (Decision::Approve, Status::Nominated) => Text::key("msg.review.nominated"),
         (Decision::Approve, Status::UnderReview | Status::PreDeparture | Status::ReturnReview) => {
-            format!("{stage}已通过，进入下一审核环节")
+            Text::fill("msg.review.next_stage", &[stage])
         }
-        (Decision::Approve, Status::ReadyToDepart) => "行前审核已通过，请按时派出".to_owned(),
-        (Decision::Approve, Status::Completed) => "返校审核已通过，交流已完成".to_owned(),
-        (Decision::Approve, _) => format!("{stage}已通过"),
-        (Decision::Reject, _) => format!("{stage}未通过"),
-        (Decision::Return, _) => format!("{stage}退回修改，请修改后重新提交"),
+        (Decision::Approve, Status::ReadyToDepart) => Text::key("msg.review.ready_to_depart"),
+        (Decision::Approve, Status::Completed) => Text::key("msg.review.completed"),
+        (Decision::Approve, _) => Text::fill("msg.review.approved", &[stage]),
+        (Decision::Reject, _) => Text::fill("msg.review.rejected", &[stage]),
+        (Decision::Return, _) => Text::fill("msg.review.returned", &[stage]),
     };
     let body = if opinion.is_empty() {
-        what.clone()
+        what
     } else {
-        format!("{what}。审核意见：{opinion}")
+        Text::fill("msg.review.with_opinion", &[&what, &Text::plain(opinion)])
     };
     Note {
         user_id: app.student_id,
-        title: format!("审核结果：{program}"),
+        title: Text::fill("msg.review.title", &[program]),
         body,
         link: format!("/applications/{}", app.id),
     }
@@ -342,7 +330,7 @@ pub async fn decide(
     };
     let program = programs::by_id(db, view.app.program_id)
         .await?
-        .map(|p| p.name_zh)
+        .map(|p| Text::names(&p.name_zh, &p.name_en))
         .unwrap_or_default();
     let mut tx = db.begin().await?;
     let to = transition(
@@ -365,10 +353,11 @@ pub async fn decide(
     .await?;
     let next_name = next
         .and_then(|i| view.workflow.as_ref().and_then(|w| w.stage(i)))
-        .map(|s| s.name_zh.clone());
-    let mut note = decision_note(&view.app, &program, decision, to, &stage.name_zh, &opinion);
+        .map(|s| Text::names(&s.name_zh, &s.name_en));
+    let stage_name = Text::names(&stage.name_zh, &stage.name_en);
+    let mut note = decision_note(&view.app, &program, decision, to, &stage_name, &opinion);
     if let Some(next_name) = next_name {
-        note.body = format!("{}（下一环节：{next_name}）", note.body);
+        note.body = Text::fill("msg.review.next", &[&note.body, &next_name]);
     }
     Notifier::send(&mut tx, &note).await?;
     tx.commit().await?;
@@ -427,7 +416,7 @@ pub async fn request_supplement(
     }
     let program = programs::by_id(db, view.app.program_id)
         .await?
-        .map(|p| p.name_zh)
+        .map(|p| Text::names(&p.name_zh, &p.name_en))
         .unwrap_or_default();
     let mut tx = db.begin().await?;
     queries::insert_supplement_request(&mut tx, app_id, &name, &note, reviewer.user_id).await?;
@@ -450,11 +439,14 @@ pub async fn request_supplement(
         &mut tx,
         &Note {
             user_id: view.app.student_id,
-            title: format!("请补交材料：{program}"),
+            title: Text::fill("msg.supplement.title", &[&program]),
             body: if note.is_empty() {
-                format!("审核老师请您补交“{name}”，请在申请查看的附件页上传。")
+                Text::fill("msg.supplement.body", &[&Text::plain(&name)])
             } else {
-                format!("审核老师请您补交“{name}”：{note}。请在申请查看的附件页上传。")
+                Text::fill(
+                    "msg.supplement.body_note",
+                    &[&Text::plain(&name), &Text::plain(&note)],
+                )
             },
             link: format!("/applications/{app_id}?tab=attachments"),
         },
@@ -584,13 +576,13 @@ pub async fn staff_delete(
                 h.from_status.unwrap_or_default(),
                 h.to_status,
                 h.stage_name,
-                h.opinion
+                crate::i18n::Phrase::read(&h.opinion).zh
             )
         })
         .collect();
     let program = programs::by_id(db, view.app.program_id)
         .await?
-        .map(|p| p.name_zh)
+        .map(|p| Text::names(&p.name_zh, &p.name_en))
         .unwrap_or_default();
     let mut tx = db.begin().await?;
     let n = tx
@@ -610,8 +602,9 @@ pub async fn staff_delete(
         "application.staff_delete",
         &format!("application:{app_id}"),
         &format!(
-            "原因：{reason}；学生 {}；项目 {program}；状态 {}；历史：{}",
+            "原因：{reason}；学生 {}；项目 {}；状态 {}；历史：{}",
             view.app.student_id,
+            program.zh,
             view.app.status,
             trail.join(" | ")
         ),
@@ -621,8 +614,8 @@ pub async fn staff_delete(
         &mut tx,
         &Note {
             user_id: view.app.student_id,
-            title: format!("申请已被删除：{program}"),
-            body: format!("国际处删除了您的这份申请。原因：{reason}"),
+            title: Text::fill("msg.deleted.title", &[&program]),
+            body: Text::fill("msg.deleted.body", &[&Text::plain(&reason)]),
             link: "/applications".into(),
         },
     )

@@ -226,7 +226,8 @@ async fn status_of(app: &TestApp, id: i64) -> (Status, Option<i64>) {
 }
 
 async fn messages_of(app: &TestApp, user_id: i64) -> Vec<(String, String)> {
-    app.state
+    let rows: Vec<(String, String)> = app
+        .state
         .db
         .all(
             &Query::select()
@@ -237,12 +238,16 @@ async fn messages_of(app: &TestApp, user_id: i64) -> Vec<(String, String)> {
                 .to_owned(),
         )
         .await
-        .unwrap()
+        .unwrap();
+    // Messages are stored in both languages; read them in Chinese as a person would.
+    let zh = |s: &str| outbound::i18n::Phrase::read(s).zh;
+    rows.into_iter().map(|(t, b)| (zh(&t), zh(&b))).collect()
 }
 
-/// (action, opinion) of every history row of an application, oldest first.
+/// (action, opinion in Chinese) of every history row of an application, oldest first.
 async fn history_of(app: &TestApp, id: i64) -> Vec<(String, String)> {
-    app.state
+    let rows: Vec<(String, String)> = app
+        .state
         .db
         .all(
             &Query::select()
@@ -253,7 +258,11 @@ async fn history_of(app: &TestApp, id: i64) -> Vec<(String, String)> {
                 .to_owned(),
         )
         .await
-        .unwrap()
+        .unwrap();
+    // System-written opinions are stored as phrases; read them as a person would.
+    rows.into_iter()
+        .map(|(action, opinion)| (action, outbound::i18n::Phrase::read(&opinion).zh))
+        .collect()
 }
 
 /// The value of a line's checkbox in the list (`id:version`).

@@ -7,6 +7,7 @@ mod admin;
 mod admission;
 mod after_admission;
 mod api;
+mod application_view;
 mod attacks;
 mod bench_data;
 mod browser;

@@ -23,8 +23,9 @@ use crate::db::applications::{
 };
 use crate::db::{programs, students};
 use crate::domain::application::{ApplicationInfoForm, LanguageScoreForm, MissingField};
-use crate::domain::status::{Action, Actor, Status};
+use crate::domain::status::{Action, Status};
 use crate::i18n::Lang;
+use crate::services::application_view::{self as read, ApplicationView, Viewer};
 use crate::services::applications::{self as service, SubmitError};
 use crate::services::profiles;
 use crate::web::AppState;
@@ -48,16 +49,17 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// The actions the student may take on `app` now, from the state machine.
 async fn actions(state: &AppState, app: &ApplicationRow, lang: Lang) -> AppResult<Vec<Coded>> {
-    let open = apps::supplements(&state.db, app.id)
-        .await?
+    Ok(coded_actions(
+        &read::student_actions(&state.db, app).await?,
+        lang,
+    ))
+}
+
+fn coded_actions(actions: &[Action], lang: Lang) -> Vec<Coded> {
+    actions
         .iter()
-        .any(|s| s.fulfilled_at.is_none());
-    Ok(app
-        .status()
-        .available_actions(&Actor::student(true), &service::facts(app, open))
-        .into_iter()
         .map(|a| Coded::new(lang, a.code(), a.label_key()))
-        .collect())
+        .collect()
 }
 
 fn status_label(lang: Lang, code: &str) -> String {
@@ -220,6 +222,20 @@ pub struct HistoryItem {
     pub row: HistoryRow,
     pub action_label: String,
     pub to_status_label: String,
+    /// The step as a person would say it, in the caller's language.
+    pub text: String,
+    /// The opinion in the caller's language (`opinion` is as stored).
+    pub opinion_text: String,
+}
+
+/// A line of 基本信息.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BasicItem {
+    /// The profile field (`gender`, `id_number`, `political_status` …).
+    pub field: String,
+    pub label: String,
+    /// The value as shown: masked, or the label of an option code.
+    pub value: String,
 }
 
 /// 申请查看: everything about one of the student's applications.
@@ -232,6 +248,8 @@ pub struct ApplicationDetail {
     /// The review stage deciding now (申请中 / 退回修改), else empty.
     pub stage: String,
     pub program: ProgramRef,
+    /// 基本信息 as shown on the 申请查看 page: personal numbers masked, codes as labels.
+    pub basic: Vec<BasicItem>,
     /// 申请信息 as last saved.
     pub info: ApplicationInfoForm,
     /// 外语水平.
@@ -249,19 +267,17 @@ pub struct ApplicationDetail {
     pub actions: Vec<Coded>,
 }
 
-async fn history_items(state: &AppState, app_id: i64, lang: Lang) -> AppResult<Vec<HistoryItem>> {
-    Ok(apps::history(&state.db, app_id)
-        .await?
-        .into_iter()
-        .map(|row| HistoryItem {
-            action_label: Action::from_code(&row.action).map_or_else(
-                || lang.t(&format!("history.{}", row.action)).to_owned(),
-                |a| lang.t(a.label_key()).to_owned(),
-            ),
-            to_status_label: status_label(lang, &row.to_status),
-            row,
+fn history_items(view: &ApplicationView, lang: Lang) -> Vec<HistoryItem> {
+    view.history
+        .iter()
+        .map(|h| HistoryItem {
+            action_label: h.action.get(lang).to_owned(),
+            text: h.text.get(lang).to_owned(),
+            opinion_text: h.opinion.get(lang).to_owned(),
+            to_status_label: lang.t(h.status.label_key()).to_owned(),
+            row: h.row.clone(),
         })
-        .collect())
+        .collect()
 }
 
 /// 申请查看 / One application.
@@ -280,36 +296,31 @@ async fn detail(
     StudentCtx(ctx): StudentCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<axum::Json<ApplicationDetail>> {
-    let user = ctx.user()?;
     let lang = ctx.lang;
-    let app = apps::own(&state.db, user.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let program = programs::by_id(&state.db, app.program_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let status = app.status();
-    let stage = match app.workflow_template_id {
-        Some(t) if status == Status::UnderReview || status == Status::Returned => {
-            apps::template(&state.db, t)
-                .await?
-                .map(|t| service::stage_name(&t.stages, app.stage_index))
-                .unwrap_or_default()
-        }
-        _ => String::new(),
-    };
+    let view = read::view(&state.db, &state.key, &viewer(&ctx)?, id).await?;
+    let app = &view.app;
+    let program = &view.program;
     Ok(axum::Json(ApplicationDetail {
-        status_label: lang.t(status.label_key()).to_owned(),
-        stage,
+        status_label: lang.t(view.status.label_key()).to_owned(),
+        stage: view.stage_name().get(lang).to_owned(),
         program: ProgramRef {
             id: program.id,
             name: lang.pick(&program.name_zh, &program.name_en).to_owned(),
-            code: program.code,
-            name_zh: program.name_zh,
-            name_en: program.name_en,
-            region_kind: program.region_kind,
+            code: program.code.clone(),
+            name_zh: program.name_zh.clone(),
+            name_en: program.name_en.clone(),
+            region_kind: program.region_kind.clone(),
         },
-        info: service::info_form(&state.key, &app)?,
+        basic: view
+            .basic
+            .iter()
+            .map(|f| BasicItem {
+                field: f.name.to_owned(),
+                label: lang.t(&format!("field.{}", f.name)).to_owned(),
+                value: f.value.get(lang).to_owned(),
+            })
+            .collect(),
+        info: service::info_form(&state.key, app)?,
         languages: apps::languages(&state.db, id).await?,
         attachment_types: programs::attachment_types(&state.db, app.program_id)
             .await?
@@ -317,11 +328,18 @@ async fn detail(
             .map(|t| AttachmentTypeView::new(t, lang))
             .collect(),
         attachments: apps::attachments(&state.db, id).await?,
-        supplements: apps::supplements(&state.db, id).await?,
-        history: history_items(&state, id, lang).await?,
-        actions: actions(&state, &app, lang).await?,
-        application: app,
+        supplements: view.supplements.clone(),
+        history: history_items(&view, lang),
+        actions: coded_actions(&view.actions, lang),
+        application: view.app.clone(),
     }))
+}
+
+/// The signed-in student as the read side knows them.
+fn viewer(ctx: &crate::web::extract::Ctx) -> AppResult<Viewer> {
+    Ok(Viewer::Student {
+        user_id: ctx.user()?.id,
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -347,11 +365,9 @@ async fn history(
     StudentCtx(ctx): StudentCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<axum::Json<HistoryList>> {
-    apps::own(&state.db, ctx.user()?.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let view = read::view(&state.db, &state.key, &viewer(&ctx)?, id).await?;
     Ok(axum::Json(HistoryList {
-        items: history_items(&state, id, ctx.lang).await?,
+        items: history_items(&view, ctx.lang),
     }))
 }
 

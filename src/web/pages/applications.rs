@@ -22,8 +22,9 @@ use crate::domain::application::{
     ApplicationInfoForm, FundingItem, LanguageScoreForm, MAX_CHOICES, MissingField, Step,
 };
 use crate::domain::profile::ProfileForm;
-use crate::domain::status::{Action, Actor, Status};
+use crate::domain::status::{Action, Status};
 use crate::domain::values::StudyLevel;
+use crate::services::application_view::{self as read, ApplicationView, Viewer};
 use crate::services::applications::{self as service, SubmitError};
 use crate::services::{ServiceError, profiles};
 use crate::web::AppState;
@@ -1238,7 +1239,7 @@ async fn delete(
 // ---------------------------------------------------------------------------------------------
 // 我的申请 and 申请查看
 
-/// What the 操作 menu offers for one application, from the state machine.
+/// What the 操作 menu offers for one application: the viewer's actions from the state machine.
 #[derive(Default)]
 pub struct Ops {
     pub view: bool,
@@ -1250,30 +1251,19 @@ pub struct Ops {
     pub submit: bool,
 }
 
-pub fn ops(
-    status: Status,
-    stage_decided: bool,
-    has_pending: bool,
-    backfilled: bool,
-    open_supplement: bool,
-) -> Ops {
-    let facts = crate::domain::status::Facts {
-        reviewer_has_decided: stage_decided,
-        has_pending_score: has_pending,
-        score_backfilled: backfilled,
-        has_open_supplement_request: open_supplement,
-        ..Default::default()
-    };
-    let actions = status.available_actions(&Actor::student(true), &facts);
-    let has = |a: Action| actions.contains(&a);
-    Ops {
-        view: true,
-        edit: has(Action::Edit),
-        delete: has(Action::Delete),
-        withdraw: has(Action::WithdrawForEdit),
-        backfill: has(Action::BackfillScore),
-        supplement: has(Action::UploadSupplement),
-        submit: has(Action::Submit) || has(Action::Resubmit),
+impl Ops {
+    /// The buttons for these actions.
+    pub fn of(actions: &[Action]) -> Ops {
+        let has = |a: Action| actions.contains(&a);
+        Ops {
+            view: true,
+            edit: has(Action::Edit),
+            delete: has(Action::Delete),
+            withdraw: has(Action::WithdrawForEdit),
+            backfill: has(Action::BackfillScore),
+            supplement: has(Action::UploadSupplement),
+            submit: has(Action::Submit) || has(Action::Resubmit),
+        }
     }
 }
 
@@ -1294,21 +1284,16 @@ struct ListPage {
 async fn list(State(state): State<AppState>, StudentCtx(ctx): StudentCtx) -> AppResult<Response> {
     let user = ctx.user()?;
     let types = dicts::items(&state.db, kind::PROGRAM_TYPE).await?;
-    let waiting = apps::with_open_supplements(&state.db, user.id).await?;
     let mut items = Vec::new();
     for row in apps::list_for_student(&state.db, user.id).await? {
-        let status = row.status();
-        let open = waiting.contains(&row.id);
+        let app = apps::own(&state.db, user.id, row.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let actions = read::student_actions(&state.db, &app).await?;
         items.push(ListItem {
             type_label: dicts::label_of(&types, &row.program_type, ctx.lang).to_owned(),
-            ops: ops(
-                status,
-                row.stage_decided,
-                row.has_pending_score,
-                row.score_backfilled,
-                open,
-            ),
-            status,
+            ops: Ops::of(&actions),
+            status: row.status(),
             row,
         });
     }
@@ -1326,7 +1311,9 @@ pub struct Kv {
 
 pub struct HistoryView {
     pub row: HistoryRow,
-    pub action: String,
+    /// The step as a person would say it.
+    pub text: String,
+    pub opinion: String,
     pub status: Status,
     pub when: String,
 }
@@ -1381,19 +1368,12 @@ async fn view(
     Path(id): Path<i64>,
     Query(q): Query<TabQuery>,
 ) -> AppResult<Response> {
-    let user = ctx.user()?;
-    let app = apps::own(&state.db, user.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let v = app_view(&state, &ctx, app).await?;
-    let open = v.supplements.iter().any(|s| s.fulfilled_at.is_none());
-    let ops = ops(
-        v.status,
-        v.app.stage_decided,
-        v.app.has_pending_score,
-        v.app.score_backfilled,
-        open,
-    );
+    let viewer = Viewer::Student {
+        user_id: ctx.user()?.id,
+    };
+    let view = read::view(&state.db, &state.key, &viewer, id).await?;
+    let ops = Ops::of(&view.actions);
+    let v = app_view(&state, &ctx, view).await?;
     let (tab, tabs) = tabs(&ctx, &q.tab);
     let title = ctx
         .lang
@@ -1424,48 +1404,26 @@ pub fn tabs(ctx: &Ctx, asked: &str) -> (String, Vec<(&'static str, String, bool)
     (tab.to_owned(), bar)
 }
 
-/// Loads what the 申请查看 tabs show. The caller has checked that `ctx`'s person may see
-/// `app`.
-pub async fn app_view(state: &AppState, ctx: &Ctx, app: ApplicationRow) -> AppResult<AppView> {
+/// What the 申请查看 tabs show of the service's ready view, in the viewer's language.
+pub async fn app_view(state: &AppState, ctx: &Ctx, view: ApplicationView) -> AppResult<AppView> {
+    let stage = view.stage_name().get(ctx.lang).to_owned();
+    let ApplicationView {
+        app,
+        program,
+        status,
+        basic,
+        supplements,
+        history,
+        ..
+    } = view;
     let id = app.id;
-    let program = programs::by_id(&state.db, app.program_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let status = app.status();
-    let supplements = apps::supplements(&state.db, id).await?;
-
-    // 基本信息: the snapshot taken at submission, or the live profile of a draft.
-    let profile: ProfileForm = if app.submitted_at.is_some() {
-        serde_json::from_str(&profile_snapshot(state, id).await?).unwrap_or_default()
-    } else {
-        let mut p = students::profile_form(&state.db, &state.key, app.student_id)
-            .await
-            .map_err(AppError::Unexpected)?
-            .unwrap_or_default();
-        p.id_number = crate::domain::values::mask_middle(&p.id_number, 3, 4);
-        p.passport_no = crate::domain::values::mask_middle(&p.passport_no, 1, 3);
-        p
-    };
-    let basic = [
-        "name_zh",
-        "pinyin_surname",
-        "pinyin_given",
-        "gender",
-        "birth_date",
-        "id_number",
-        "political_status",
-        "mobile",
-        "email",
-        "emergency_name",
-        "emergency_mobile",
-        "emergency_relation",
-    ]
-    .iter()
-    .map(|f| Kv {
-        label: field_label(ctx, f),
-        value: display_profile_value(ctx, f, profile.field(f).unwrap_or_default()),
-    })
-    .collect();
+    let basic = basic
+        .iter()
+        .map(|f| Kv {
+            label: field_label(ctx, f.name),
+            value: f.value.get(ctx.lang).to_owned(),
+        })
+        .collect();
 
     let info = app.info_form();
     let schools = programs::partner_schools(&state.db, app.program_id).await?;
@@ -1548,28 +1506,16 @@ pub async fn app_view(state: &AppState, ctx: &Ctx, app: ApplicationRow) -> AppRe
         .into_iter()
         .filter(|a| a.supplement_request_id.is_some())
         .collect();
-    let history = apps::history(&state.db, id)
-        .await?
+    let history = history
         .into_iter()
-        .map(|row| HistoryView {
-            action: Action::from_code(&row.action).map_or_else(
-                || ctx.t(&format!("history.{}", row.action)).to_owned(),
-                |a| ctx.t(a.label_key()).to_owned(),
-            ),
-            status: Status::from_code(&row.to_status).unwrap_or(Status::Draft),
-            when: cn_time(row.created_at),
-            row,
+        .map(|h| HistoryView {
+            text: h.text.get(ctx.lang).to_owned(),
+            opinion: h.opinion.get(ctx.lang).to_owned(),
+            status: h.status,
+            when: cn_time(h.row.created_at),
+            row: h.row,
         })
         .collect::<Vec<_>>();
-    let stage = match app.workflow_template_id {
-        Some(t) if status.review_phase().is_some() || status == Status::Returned => {
-            apps::template(&state.db, t)
-                .await?
-                .map(|t| super::stage_label(&t.stages, app.stage_index, ctx.lang))
-                .unwrap_or_default()
-        }
-        _ => String::new(),
-    };
     Ok(AppView {
         app,
         program,
@@ -1584,29 +1530,4 @@ pub async fn app_view(state: &AppState, ctx: &Ctx, app: ApplicationRow) -> AppRe
         supplement_files,
         history,
     })
-}
-
-async fn profile_snapshot(state: &AppState, app_id: i64) -> AppResult<String> {
-    Ok(state
-        .db
-        .scalar::<String>(
-            &sea_query::Query::select()
-                .column("profile_snapshot")
-                .from("applications")
-                .and_where(sea_query::ExprTrait::eq(sea_query::Expr::col("id"), app_id))
-                .to_owned(),
-        )
-        .await?
-        .unwrap_or_default())
-}
-
-/// A profile value as shown (option codes turned into labels).
-fn display_profile_value(ctx: &Ctx, field: &str, value: &str) -> String {
-    use crate::domain::values::Gender;
-    match field {
-        "gender" => Gender::from_code(value)
-            .map(|g| ctx.t(g.label_key()).to_owned())
-            .unwrap_or_default(),
-        _ => value.to_owned(),
-    }
 }

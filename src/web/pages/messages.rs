@@ -30,7 +30,7 @@ struct MessagesPage {
 
 async fn list(State(state): State<AppState>, Signed(ctx): Signed) -> AppResult<Response> {
     let user = ctx.user()?;
-    let rows = messages::list(&state.db, user.id).await?;
+    let rows = messages::inbox(&state.db, user.id, ctx.lang).await?;
     Ok(html(MessagesPage {
         l: ctx.layout("nav.messages", "nav.messages"),
         rows,

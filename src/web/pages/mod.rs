@@ -48,15 +48,3 @@ pub fn cn_time(t: impl std::borrow::Borrow<chrono::DateTime<chrono::Utc>>) -> St
 pub fn cn_today() -> chrono::NaiveDate {
     crate::domain::values::china_today()
 }
-
-/// A workflow stage's name in the interface language (empty when the index is outside the
-/// stored stage list).
-pub fn stage_label(stages_json: &str, index: i64, lang: crate::i18n::Lang) -> String {
-    crate::domain::workflow::Workflow::parse(stages_json)
-        .ok()
-        .and_then(|w| {
-            w.stage(index)
-                .map(|s| s.name(lang == crate::i18n::Lang::En).to_owned())
-        })
-        .unwrap_or_else(|| crate::services::applications::stage_name(stages_json, index))
-}

@@ -19,6 +19,7 @@ use crate::domain::application::ApplicationInfoForm;
 use crate::domain::status::{Action, Status};
 use crate::domain::values::parse_date;
 use crate::services::ServiceError;
+use crate::services::application_view::{self as read, ApplicationView, Viewer};
 use crate::services::review::{self as service, BatchLine, Decision, Reviewer, StaffView};
 use crate::web::AppState;
 use crate::web::error::{AppError, AppResult};
@@ -433,7 +434,7 @@ async fn render_detail(
 ) -> AppResult<Response> {
     let c = &ctx.0;
     let reviewer = reviewer(ctx);
-    let view = service::load(&state.db, &reviewer, id).await?;
+    let view = read::view(&state.db, &state.key, &Viewer::Staff(reviewer.clone()), id).await?;
     let registry = crate::db::students::registry(&state.db, view.app.student_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -470,7 +471,8 @@ async fn render_detail(
             )
         })
         .collect();
-    let can_request = (view.decides() || reviewer.is_office())
+    let decides = Decision::ALL.iter().any(|d| view.may(d.action()));
+    let can_request = (decides || reviewer.is_office())
         && !view.app.status().is_terminal()
         && view.app.status() != Status::Draft;
     let notes = queries::notes(&state.db, id)
@@ -478,9 +480,9 @@ async fn render_detail(
         .into_iter()
         .map(|n| (n.author_name, cn_time(n.created_at), n.body))
         .collect();
-    let can_edit = view.actions.contains(&Action::StaffEdit);
-    let can_delete = view.actions.contains(&Action::StaffDelete);
-    let v = app_view(state, c, view.app).await?;
+    let can_edit = view.may(Action::StaffEdit);
+    let can_delete = view.may(Action::StaffDelete);
+    let v = app_view(state, c, view).await?;
     let (tab, tabs) = tabs(c, tab);
     let title = format!(
         "{} · {}",
@@ -515,7 +517,7 @@ async fn render_detail(
 }
 
 /// Where stage `i` stands for this application: done, current or to come.
-fn position(view: &StaffView, i: i64) -> &'static str {
+fn position(view: &ApplicationView, i: i64) -> &'static str {
     let at = view.app.stage_index;
     let status = view.app.status();
     let current_phase = view.stage.as_ref().map(|s| s.phase);
