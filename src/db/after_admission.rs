@@ -25,14 +25,9 @@ pub struct JourneySettingsRow {
 }
 
 impl JourneySettingsRow {
-    /// The check-in rule (a stored value outside the form's range reads as the default's).
+    /// The check-in rule.
     pub fn check_in_rule(&self) -> CheckInRule {
-        let days = |v: i64, default: u32| u32::try_from(v).unwrap_or(default);
-        let d = CheckInRule::default();
-        CheckInRule {
-            first_within_days: Ord::max(days(self.check_in_first_days, d.first_within_days), 1),
-            interval_days: days(self.check_in_interval_days, d.interval_days),
-        }
+        stored_rule(self.check_in_first_days, self.check_in_interval_days)
     }
 
     /// The budget items offered (none when the stored JSON does not parse).
@@ -48,6 +43,16 @@ impl JourneySettingsRow {
     /// The shortest 交流总结.
     pub fn min_summary(&self) -> usize {
         usize::try_from(self.min_summary_chars).unwrap_or(0)
+    }
+}
+
+/// A check-in rule as stored (a value outside the form's range reads as the default's).
+fn stored_rule(first_days: i64, interval_days: i64) -> CheckInRule {
+    let days = |v: i64, default: u32| u32::try_from(v).unwrap_or(default);
+    let d = CheckInRule::default();
+    CheckInRule {
+        first_within_days: Ord::max(days(first_days, d.first_within_days), 1),
+        interval_days: days(interval_days, d.interval_days),
     }
 }
 
@@ -826,15 +831,7 @@ impl JourneyRow {
     }
 
     pub fn check_in_rule(&self) -> CheckInRule {
-        JourneySettingsRow {
-            check_in_first_days: self.check_in_first_days,
-            check_in_interval_days: self.check_in_interval_days,
-            budget_offer: String::new(),
-            funding_offer: String::new(),
-            min_summary_chars: 0,
-            owner_student_id: None,
-        }
-        .check_in_rule()
+        stored_rule(self.check_in_first_days, self.check_in_interval_days)
     }
 }
 

@@ -14,7 +14,7 @@
 use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Query};
 
-use super::applications::{self as lifecycle, STALE, history, transition};
+use super::applications::{STALE, history, transition};
 use super::audit::{self, Who};
 use super::messages::{Note, Notifier};
 use super::review::Reviewer;
@@ -33,7 +33,6 @@ use crate::domain::after_admission::{
 use crate::domain::files::{FileFormat, check_upload, clean_file_name};
 use crate::domain::status::{Action, Actor, Facts, Phase, RequestFacts, Role, Status};
 use crate::domain::values::DateRange;
-use crate::domain::workflow::Workflow;
 use crate::i18n::Text;
 use crate::storage::Storage;
 
@@ -90,18 +89,10 @@ pub fn request_facts(
     facts
 }
 
-/// Everything the rules need about one application, after admission included.
-pub async fn facts(db: &Db, app: &ApplicationRow) -> ServiceResult<Facts> {
-    let open = apps::supplements(db, app.id)
-        .await?
-        .iter()
-        .any(|s| s.fulfilled_at.is_none());
-    let settings = db::settings(db, app.program_id).await?;
-    let requests = db::requests(db, app.id).await?;
-    Ok(Facts {
-        requests: request_facts(&requests, settings.as_ref()),
-        ..lifecycle::facts(app, open)
-    })
+/// Everything the rules need about one application: the read side's one set of facts.
+async fn facts(db: &Db, app: &ApplicationRow) -> ServiceResult<Facts> {
+    let workflow = super::application_view::workflow_of(db, app).await?;
+    super::application_view::facts(db, app, workflow.as_ref()).await
 }
 
 /// The student's own application, or NotFound.
@@ -247,13 +238,9 @@ impl PhaseStart {
             }
             return Err(ServiceError::Invalid(e));
         }
-        let workflow = match app.workflow_template_id {
-            Some(id) => apps::template(db, id)
-                .await?
-                .and_then(|t| Workflow::parse(&t.stages).ok()),
-            None => None,
-        }
-        .ok_or(ServiceError::Refused("err.journey.no_stage"))?;
+        let workflow = super::application_view::workflow_of(db, app)
+            .await?
+            .ok_or(ServiceError::Refused("err.journey.no_stage"))?;
         let index = workflow
             .first_of(phase)
             .ok_or(ServiceError::Refused("err.journey.no_stage"))?;

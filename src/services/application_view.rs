@@ -119,7 +119,10 @@ pub async fn facts(
         .await?
         .iter()
         .any(|s| s.fulfilled_at.is_none());
+    let settings = crate::db::after_admission::settings(db, app.program_id).await?;
+    let requests = crate::db::after_admission::requests(db, app.id).await?;
     let mut facts = lifecycle::facts(app, open);
+    facts.requests = super::after_admission::request_facts(&requests, settings.as_ref());
     if let Some(w) = workflow
         && let Some(stage) = w.stage(app.stage_index)
     {
