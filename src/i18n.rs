@@ -30,6 +30,22 @@ const SOURCES: &[(&str, &str)] = &[
     ("i18n/api.tsv", include_str!("../i18n/api.tsv")),
     ("i18n/pdf.tsv", include_str!("../i18n/pdf.tsv")),
     ("i18n/journey.tsv", include_str!("../i18n/journey.tsv")),
+    (
+        "i18n/journey_forms.tsv",
+        include_str!("../i18n/journey_forms.tsv"),
+    ),
+    (
+        "i18n/journey_staff.tsv",
+        include_str!("../i18n/journey_staff.tsv"),
+    ),
+    (
+        "i18n/journey_settings.tsv",
+        include_str!("../i18n/journey_settings.tsv"),
+    ),
+    (
+        "i18n/self_arranged.tsv",
+        include_str!("../i18n/self_arranged.tsv"),
+    ),
 ];
 
 /// One catalogue entry: (Chinese, English).

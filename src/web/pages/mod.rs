@@ -1,5 +1,6 @@
 //! The HTML pages, one module per feature, each with its own `router()`.
 
+pub mod abroad;
 pub mod admin;
 pub mod admission;
 pub mod applications;
@@ -7,11 +8,13 @@ pub mod attachments;
 pub mod auth;
 pub mod forms;
 pub mod home;
+pub mod journey;
 pub mod manage;
 pub mod messages;
 pub mod profile;
 pub mod programs;
 pub mod reports;
+pub mod self_arranged;
 pub mod staff;
 
 use axum::Router;
@@ -33,6 +36,9 @@ pub fn router() -> Router<AppState> {
         .merge(admission::router())
         .merge(reports::router())
         .merge(admin::router())
+        .merge(journey::router())
+        .merge(abroad::router())
+        .merge(self_arranged::router())
 }
 
 /// A moment as shown to people: China time (UTC+8), to the minute.

@@ -8,6 +8,7 @@
 //! students and reviewers get 403 whatever the id, and a partner asking for a program that is
 //! not its own gets 404.
 
+mod journey;
 mod programs;
 mod rows;
 mod workflows;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(programs::router())
         .merge(rows::router())
         .merge(workflows::router())
+        .merge(journey::router())
 }
 
 /// A posted form as (key, value) pairs, repeated keys kept; an unreadable body is empty.
